@@ -1,0 +1,1 @@
+"""Evaluation: question sets and scoring functions for the RAG pipeline."""

@@ -1,0 +1,50 @@
+"""Domain errors. Each message says what went wrong *and* how to fix it.
+
+The CLI and the API translate these at the edge (exit code + one line; HTTP status + detail).
+"""
+
+
+class RagError(Exception):
+    """Base class for every error a user can see."""
+
+    http_status = 400
+
+
+class ConfigError(RagError):
+    """Bad configuration (a path that does not exist, a bad value)."""
+
+
+class ModelMissingError(RagError):
+    """A model file is not assembled or does not verify."""
+
+    http_status = 503
+
+
+class IndexMismatchError(RagError):
+    """The index on disk was built with another embedding model or format."""
+
+    http_status = 409
+
+
+class IndexMissingError(RagError):
+    """No index exists yet."""
+
+    http_status = 404
+
+
+class DocumentError(RagError):
+    """One input document cannot be read (empty, binary, broken, too large, ...)."""
+
+    http_status = 422
+
+
+class NotFoundError(RagError):
+    """A named document is not in the index."""
+
+    http_status = 404
+
+
+class BadQuestionError(RagError):
+    """The question is empty or too long."""
+
+    http_status = 422

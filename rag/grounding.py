@@ -1,0 +1,283 @@
+"""System-side grounding: pick the context sentences, then check the model's reply against them.
+
+The model never cites. It answers from a few numbered sentences; this module then decides, for
+each sentence of the reply, which context sentences support it (the new words it adds to the
+question must appear there, and every number in it must appear there or be the sum or difference
+of two numbers there). Unsupported claims are dropped; a reply with no supported claim, or a
+reply that says the sources do not answer, becomes a decline.
+Does not: judge paraphrase beyond shared words (no entailment model), or resolve pronouns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+from rag.chunking import split_sentences
+from rag.types import Sentence
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "about",
+        "as",
+        "into",
+        "over",
+        "after",
+        "before",
+        "between",
+        "and",
+        "or",
+        "but",
+        "not",
+        "no",
+        "nor",
+        "so",
+        "than",
+        "then",
+        "that",
+        "this",
+        "these",
+        "those",
+        "there",
+        "here",
+        "it",
+        "its",
+        "it's",
+        "he",
+        "she",
+        "they",
+        "them",
+        "their",
+        "his",
+        "her",
+        "him",
+        "we",
+        "us",
+        "our",
+        "you",
+        "your",
+        "i",
+        "me",
+        "my",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "many",
+        "much",
+        "more",
+        "most",
+        "some",
+        "any",
+        "all",
+        "each",
+        "other",
+        "such",
+        "only",
+        "own",
+        "same",
+        "very",
+        "just",
+        "also",
+        "one",
+        "ones",
+        "s",
+        "t",
+        "according",
+        "source",
+        "sources",
+        "answer",
+        "question",
+        "text",
+        "passage",
+    ]
+)
+NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
+DECLINE_PATTERNS = re.compile(
+    r"not found|not (?:mentioned|specified|provided|stated|given|available|known)|"
+    r"(?:do|does|did) not (?:say|mention|state|specify|provide|contain|include|give)|"
+    r"no (?:information|mention|data|answer)|cannot (?:be )?(?:determined|answer|find)|"
+    r"unable to (?:answer|determine|find)|there is no",
+    re.IGNORECASE,
+)
+DECLINE_TEXT = "The documents don't say."
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word and number tokens; number words become digits, 1,000 becomes 1000."""
+    text = text.lower().replace("’", "'").replace("‘", "'")
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    tokens = re.findall(r"\d+(?:\.\d+)?|[a-z]+", re.sub(r"'s\b", "", text))
+    return [NUMBER_WORDS.get(t, t) for t in tokens]
+
+
+def content(text: str) -> set[str]:
+    return {w for w in words(text) if w not in STOPWORDS}
+
+
+def numbers(text: str) -> set[str]:
+    return {w for w in words(text) if w[0].isdigit()}
+
+
+def _arithmetic(value: str, pool: set[str]) -> bool:
+    """Is `value` the sum or difference of two numbers in `pool`? (for "how many in total")"""
+    try:
+        target = float(value)
+        nums = [float(p) for p in pool]
+    except ValueError:
+        return False
+    return any(
+        abs(a + b - target) < 1e-9 or abs(abs(a - b) - target) < 1e-9
+        for a, b in combinations(nums, 2)
+    )
+
+
+def select_sentences(
+    question: str,
+    candidates: list[Sentence],
+    sentence_vecs: np.ndarray,
+    query_vec: np.ndarray,
+    limit: int,
+) -> list[Sentence]:
+    """The `limit` candidates most related to the question (cosine + share of question words),
+    returned in document order."""
+    q_words = content(question)
+    lexical = np.array([len(q_words & content(s.text)) / max(1, len(q_words)) for s in candidates])
+    scores = sentence_vecs @ query_vec + 0.5 * lexical
+    chosen = [candidates[i] for i in np.argsort(-scores, kind="stable")[:limit]]
+    return sorted(chosen, key=lambda s: (s.chunk.doc_id, s.start))
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str  # one sentence of the reply
+    support: tuple[int, ...]  # indices into the context sentences
+
+
+def is_decline(reply: str) -> bool:
+    return not reply.strip() or bool(DECLINE_PATTERNS.search(reply))
+
+
+def _supports(
+    claim: str, question: str, sents: list[Sentence], idx: tuple[int, ...], min_support: float
+) -> bool:
+    text = " ".join(sents[i].text for i in idx)
+    have = content(text)
+    new = content(claim) - content(question)
+    nums = numbers(claim) - numbers(question)
+    derived = {n for n in nums if n not in have}
+    if any(not _arithmetic(n, numbers(text)) for n in derived):
+        return False
+    have = have | derived
+    if not new:  # the reply only restates the question ("Yes, ...")
+        return len(content(question) & have) > 0
+    return len(new & have) / len(new) >= min_support
+
+
+def ground(reply: str, question: str, context: list[Sentence], min_support: float) -> list[Claim]:
+    """Supported claims of `reply`, each with the context sentences that support it."""
+    claims: list[Claim] = []
+    q_words = content(question)
+    for start, end in split_sentences(reply):
+        claim = reply[start:end].strip()
+        if not content(claim) or is_decline(claim):
+            continue
+        new = content(claim) - q_words
+        # rank single sentences by the new words they cover, then by question words
+        ranked = sorted(
+            range(len(context)),
+            key=lambda i: (
+                -len(new & content(context[i].text)),
+                -len(q_words & content(context[i].text)),
+                i,
+            ),
+        )
+        best: tuple[int, ...] | None = None
+        for i in ranked[:3]:
+            if _supports(claim, question, context, (i,), min_support):
+                best = (i,)
+                break
+        if best is None:  # two sentences together (multi-hop, arithmetic)
+            for i, j in combinations(sorted(ranked[:4]), 2):
+                if _supports(claim, question, context, (i, j), min_support):
+                    best = (i, j)
+                    break
+        if (
+            best is not None
+            and q_words
+            and not any(q_words & content(context[i].text) for i in best)
+        ):
+            best = None  # the support says nothing about what was asked
+        if best is not None:
+            claims.append(Claim(claim, best))
+    return claims

@@ -1,0 +1,257 @@
+"""The core loop: retrieve -> pick sentences -> prompt -> generate -> ground -> cite.
+
+`Pipeline` is what the CLI, the web API and the evaluation harness all call.
+    p = Pipeline(Settings());  p.ingest([Path("corpus")]);  p.ask("Who leads ISKP?")
+Does not: keep conversation state (callers pass `history`), or run two generations at once
+(the model is shared; `ask` holds its lock).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from embeddings import Embedder, make_embedder
+from rag import grounding
+from rag.chunking import chunk_document
+from rag.config import Settings
+from rag.documents import LoadedDocument, iter_files, load_bytes, load_file
+from rag.errors import BadQuestionError, DocumentError
+from rag.generator import Generation, LlamaGenerator
+from rag.models import resolve_model
+from rag.retrieval import Retriever
+from rag.store import Store
+from rag.types import Answer, Citation, DocumentInfo, Sentence, Timings
+
+SYSTEM = (
+    "Answer the question in one short sentence, using only the facts in the numbered sources. "
+    "If the sources do not contain the answer, reply exactly: NOT FOUND"
+)
+CONDENSE = (
+    "Rewrite the last question so it can be understood without the conversation. "
+    "Reply with the rewritten question only."
+)
+Progress = Callable[[int, str], None]  # (documents done, current name)
+TokenSink = Callable[[str], None]
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        generator: LlamaGenerator | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings.embed_model)
+        self.store = Store.open(settings.index_dir, self.embedder.model_id, self.embedder.dim)
+        self.retriever = Retriever(self.store, self.embedder)
+        self._generator = generator
+        self._state = threading.Lock()  # guards store/retriever swaps
+
+    # ---- model ---------------------------------------------------------------------------
+    @property
+    def generator(self) -> LlamaGenerator:
+        if self._generator is None:
+            path = self.settings.model_path or resolve_model(self.settings.model)
+            s = self.settings
+            self._generator = LlamaGenerator(path, n_ctx=s.n_ctx, n_threads=s.n_threads)
+        return self._generator
+
+    # ---- documents -----------------------------------------------------------------------
+    def documents(self) -> list[DocumentInfo]:
+        return sorted(self.store.docs.values(), key=lambda d: d.source)
+
+    def _max_bytes(self) -> int:
+        return int(self.settings.max_file_mb * 1_000_000)
+
+    def ingest(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
+        """Add or update every readable file under `paths`; a bad file is reported, not fatal."""
+        report = IngestReport()
+        loaded: list[LoadedDocument] = []
+        for n, path in enumerate(iter_files(paths), 1):
+            try:
+                loaded.append(load_file(path, self._max_bytes()))
+            except DocumentError as exc:
+                report.errors.append((str(path), str(exc)))
+            if progress:
+                progress(n, path.name)
+        self._upsert(loaded, report)
+        return report
+
+    def ingest_bytes(self, data: bytes, name: str) -> IngestReport:
+        """Ingest one uploaded file; raises `DocumentError` when it cannot be read."""
+        report = IngestReport()
+        self._upsert([load_bytes(data, name, self._max_bytes())], report)
+        return report
+
+    def _upsert(self, docs: list[LoadedDocument], report: IngestReport) -> None:
+        s = self.settings
+        with self.store.locked():
+            store = Store.open(s.index_dir, self.embedder.model_id, self.embedder.dim)
+            upserts = []
+            for doc in docs:
+                old = store.docs.get(doc.doc_id)
+                if old is not None and old.sha256 == doc.sha256:
+                    report.unchanged.append(doc.source)
+                    continue
+                chunks = chunk_document(
+                    doc.doc_id, doc.source, doc.text, s.chunk_chars, s.chunk_overlap
+                )
+                vectors = self.embedder.embed([f"{c.title}\n{c.text}" for c in chunks])
+                info = DocumentInfo(
+                    doc.doc_id, doc.source, doc.title, doc.sha256, len(doc.text), len(chunks)
+                )
+                upserts.append((info, chunks, vectors))
+                (report.updated if old is not None else report.added).append(doc.source)
+            if upserts:
+                store.apply(upserts)
+                store.commit()
+            self._swap(store)
+
+    def remove(self, doc_id: str) -> DocumentInfo:
+        with self.store.locked():
+            store = Store.open(self.settings.index_dir, self.embedder.model_id, self.embedder.dim)
+            info = next((d for d in store.docs.values() if doc_id in (d.doc_id, d.source)), None)
+            store.apply([], {info.doc_id if info else doc_id})
+            store.commit()
+            self._swap(store)
+        assert info is not None  # apply() raised NotFoundError otherwise
+        return info
+
+    def _swap(self, store: Store) -> None:
+        retriever = Retriever(store, self.embedder)
+        with self._state:
+            self.store, self.retriever = store, retriever
+
+    # ---- questions -----------------------------------------------------------------------
+    def _check(self, question: str) -> str:
+        q = " ".join(question.split())
+        if not q:
+            raise BadQuestionError("the question is empty; ask something about your documents")
+        if len(q) > self.settings.max_question_chars:
+            raise BadQuestionError(
+                f"the question is {len(q)} characters; the limit is "
+                f"{self.settings.max_question_chars} (RAG_MAX_QUESTION_CHARS)"
+            )
+        return q
+
+    def condense(self, question: str, history: list[dict[str, str]]) -> str:
+        """Turn a follow-up ("and how many did it kill?") into a standalone question."""
+        turns = "\n".join(f"{m['role']}: {m['content']}" for m in history[-4:])
+        messages = [
+            {"role": "system", "content": CONDENSE},
+            {"role": "user", "content": f"{turns}\nuser: {question}\n\nRewritten question:"},
+        ]
+        with self.generator.lock:
+            out = "".join(self.generator.stream(messages, max_tokens=48))
+        out = out.strip().strip('"').splitlines()[0].strip() if out.strip() else ""
+        return out or question
+
+    def context(self, question: str, k: int) -> tuple[list[Sentence], Retriever, float]:
+        """The sentences shown to the model, and the retrieval time."""
+        t0 = time.perf_counter()
+        with self._state:
+            retriever = self.retriever
+        query_vec = self.embedder.embed([question])[0]
+        hits = retriever.search(question, k, query_vec)
+        seen: set[tuple[str, int]] = set()
+        candidates = []
+        for hit in hits:
+            for sent in hit.chunk.sentence_list():
+                if (sent.chunk.doc_id, sent.start) not in seen:
+                    seen.add((sent.chunk.doc_id, sent.start))
+                    candidates.append(sent)
+        chosen: list[Sentence] = []
+        if candidates:
+            vecs = self.embedder.embed([s.text for s in candidates])
+            chosen = grounding.select_sentences(
+                question, candidates, vecs, query_vec, self.settings.context_sentences
+            )
+        self._last_hits = hits
+        return chosen, retriever, time.perf_counter() - t0
+
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        history: list[dict[str, str]] | None = None,
+        on_token: TokenSink | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> Answer:
+        """Answer `question` from the index; every claim in the result is cited and checked."""
+        t0 = time.perf_counter()
+        question = self._check(question)
+        if history:
+            question = self.condense(question, history)
+        sentences, _, retrieval_s = self.context(question, k or self.settings.k)
+        hits = self._last_hits
+        timings = Timings(retrieval_s=round(retrieval_s, 4))
+        if not sentences:
+            timings.total_s = round(time.perf_counter() - t0, 4)
+            return Answer(grounding.DECLINE_TEXT, True, [], timings, hits)
+        sources = "\n".join(f"[{i}] {s.text}" for i, s in enumerate(sentences, 1))
+        messages = [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": f"Sources:\n{sources}\n\nQuestion: {question}"},
+        ]
+        stats = Generation()
+        pieces: list[str] = []
+        ttft = None
+        with self.generator.lock:
+            for piece in self.generator.stream(
+                messages,
+                max_tokens=max_tokens or self.settings.max_tokens,
+                temperature=self.settings.temperature if temperature is None else temperature,
+                stats=stats,
+            ):
+                if ttft is None:
+                    ttft = time.perf_counter() - t0
+                pieces.append(piece)
+                if on_token:
+                    on_token(piece)
+        reply = "".join(pieces).strip()
+        timings.ttft_s = round(ttft if ttft is not None else time.perf_counter() - t0, 4)
+        timings.prompt_tokens = stats.prompt_tokens
+        timings.completion_tokens = stats.completion_tokens
+        answer = self._cite(reply, question, sentences, hits)
+        answer.timings = timings
+        timings.total_s = round(time.perf_counter() - t0, 4)
+        return answer
+
+    def _cite(self, reply: str, question: str, sentences: list[Sentence], hits: list) -> Answer:
+        claims = (
+            []
+            if grounding.is_decline(reply)
+            else grounding.ground(reply, question, sentences, self.settings.min_support)
+        )
+        if not claims:
+            return Answer(grounding.DECLINE_TEXT, True, [], Timings(), hits, raw=reply)
+        citations: list[Citation] = []
+        numbered: dict[tuple[str, int], int] = {}
+        parts = []
+        for claim in claims:
+            marks = []
+            for i in claim.support:
+                s = sentences[i]
+                key = (s.chunk.doc_id, s.start)
+                if key not in numbered:
+                    numbered[key] = len(citations) + 1
+                    citations.append(
+                        Citation(numbered[key], s.chunk.source, s.chunk.id, s.start, s.end, s.text)
+                    )
+                marks.append(f"[{numbered[key]}]")
+            parts.append(f"{claim.text} {''.join(marks)}")
+        return Answer(" ".join(parts), False, citations, Timings(), hits, raw=reply)

@@ -1,0 +1,108 @@
+"""The `rag` command as a user runs it: a real process, real files, the 135M model."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.models import resolve_model
+
+
+def rag(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RAG_HOME": str(home), "RAG_MODEL": "smollm2", "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def home(
+    tmp_path_factory,
+) -> Path:
+    home = tmp_path_factory.mktemp("cli") / "home"
+    from rag.config import DEFAULT_CORPUS
+
+    done = rag(home, "ingest", str(DEFAULT_CORPUS))
+    assert done.returncode == 0, done.stderr
+    assert "added: 1" in done.stdout
+    return home
+
+
+def test_ask_json_prints_exactly_one_object_of_the_documented_shape(home: Path):
+    done = rag(
+        home,
+        "ask",
+        "--json",
+        "--k",
+        "4",
+        "When did Joe Biden give the press conference where he defended his Afghanistan record?",
+    )
+    assert done.returncode == 0, done.stderr
+    obj = json.loads(done.stdout)  # exactly one JSON document on stdout
+    assert set(obj) == {"answer", "declined", "citations", "timings"}
+    assert isinstance(obj["answer"], str) and isinstance(obj["declined"], bool)
+    assert set(obj["timings"]) == {
+        "retrieval_s",
+        "ttft_s",
+        "total_s",
+        "prompt_tokens",
+        "completion_tokens",
+    }
+    assert obj["citations"], obj
+    for c in obj["citations"]:
+        assert set(c) == {"n", "source", "chunk_id", "start", "end", "quote"}
+        assert c["source"] == "afghanistan-counterterrorism-mei-2024.txt"
+
+
+def test_list_remove_and_reingest(home: Path, tmp_path: Path):
+    doc = tmp_path / "extra.md"
+    doc.write_text("# Extra\nThe ferry leaves at noon.\n")
+    assert rag(home, "ingest", str(doc)).returncode == 0
+    again = rag(home, "ingest", str(doc))
+    assert "unchanged: 1" in again.stdout
+    listed = json.loads(rag(home, "list", "--json").stdout)
+    assert {d["source"] for d in listed} == {
+        "afghanistan-counterterrorism-mei-2024.txt",
+        "extra.md",
+    }
+    gone = rag(home, "remove", "extra.md")
+    assert gone.returncode == 0 and "removed" in gone.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["remove", "nothing-here"], "no document 'nothing-here'"),
+        (["ask", "--model", "/no/such.gguf", "hi"], "does not exist"),
+        (["ask", "  "], "question is empty"),
+        (["ingest", "/no/such/folder/x.txt"], "no such file"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(home: Path, args, message):
+    done = rag(home, *args)
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_not_a_model_file_and_empty_index(tmp_path: Path):
+    fake = tmp_path / "fake.gguf"
+    fake.write_bytes(b"GGUF but not really")
+    (tmp_path / "d.txt").write_text("Owls hunt at night.")
+    assert rag(tmp_path / "h", "ingest", str(tmp_path / "d.txt")).returncode == 0
+    done = rag(tmp_path / "h", "ask", "--model", str(fake), "What do owls do?")
+    assert done.returncode == 1 and "not a loadable GGUF" in done.stderr
+    empty = rag(tmp_path / "empty", "ask", "anything?")
+    assert empty.returncode == 1 and "rag ingest" in empty.stderr
+
+
+def test_models_resolve_to_verified_files():
+    assert resolve_model("smollm2").stat().st_size == 98_362_432

@@ -1,0 +1,16 @@
+"""End to end on the default answer model (Qwen2.5-Coder-1.5B Q4_K_M)."""
+
+import pytest
+
+from rag.pipeline import Pipeline
+
+
+@pytest.mark.slow
+def test_default_model_names_the_alias_with_a_citation(settings, embedder, corpus):
+    p = Pipeline(settings.model_copy(update={"model": "qwen1.5b"}), embedder=embedder)
+    p.ingest([corpus])
+    answer = p.ask("What is the alias of ISKP leader Sanaullah Ghafari?")
+    assert not answer.declined and "Shahab al-Muhajir" in answer.answer
+    assert any("Shahab al-Muhajir" in c.quote for c in answer.citations)
+    declined = p.ask("How many drones does the CIA fly over Kabul each week?")
+    assert declined.declined and not declined.citations, declined.raw

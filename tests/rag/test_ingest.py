@@ -1,0 +1,85 @@
+"""Ingestion into a real index folder: idempotence, updates, removal, bad files, mismatch."""
+
+from pathlib import Path
+
+import pytest
+
+from rag.errors import IndexMismatchError, NotFoundError
+from rag.pipeline import Pipeline
+from rag.store import Store
+
+
+def test_ingest_then_reingest_is_idempotent(pipeline: Pipeline, docs_dir: Path):
+    first = pipeline.ingest([docs_dir])
+    assert sorted(first.added) == ["bees.txt", "harbour.html", "volcano.md"]
+    assert not first.errors
+    generation = pipeline.store.generation
+    chunk_ids = [c.id for c in pipeline.store.chunks]
+    again = pipeline.ingest([docs_dir])
+    assert sorted(again.unchanged) == sorted(first.added) and not again.added
+    assert pipeline.store.generation == generation  # nothing rewritten
+    assert [c.id for c in pipeline.store.chunks] == chunk_ids
+
+
+def test_changed_document_replaces_its_chunks(pipeline: Pipeline, docs_dir: Path):
+    pipeline.ingest([docs_dir])
+    (docs_dir / "volcano.md").write_text("# Volcanoes\nMount Fuji last erupted in 1707.\n")
+    report = pipeline.ingest([docs_dir / "volcano.md"])
+    assert report.updated == ["volcano.md"]
+    texts = " ".join(c.text for c in pipeline.store.chunks)
+    assert "Fuji" in texts and "Etna" not in texts
+    assert len(pipeline.store.docs) == 3
+    hits = pipeline.retriever.search("When did Mount Fuji erupt?", 1)
+    assert "1707" in hits[0].chunk.text
+
+
+def test_remove_by_id_or_name(pipeline: Pipeline, docs_dir: Path, settings, embedder):
+    pipeline.ingest([docs_dir])
+    bees = next(d for d in pipeline.documents() if d.source == "bees.txt")
+    assert pipeline.remove(bees.doc_id).source == "bees.txt"
+    assert pipeline.remove("volcano.md").source == "volcano.md"
+    assert [d.source for d in pipeline.documents()] == ["harbour.html"]
+    assert all(c.doc_id != bees.doc_id for c in pipeline.store.chunks)
+    with pytest.raises(NotFoundError, match="rag list"):
+        pipeline.remove("bees.txt")
+    reopened = Store.open(settings.index_dir, embedder.model_id, embedder.dim)
+    assert [d.source for d in reopened.docs.values()] == ["harbour.html"]
+
+
+def test_bad_files_are_reported_and_the_rest_is_kept(pipeline: Pipeline, docs_dir: Path, tmp_path):
+    pipeline.ingest([docs_dir / "bees.txt"])
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "binary.txt").write_bytes(b"\x00\x01\x02garbage")
+    (bad / "broken.pdf").write_bytes(b"%PDF-1.4 nothing else")
+    (bad / "good.txt").write_text("The museum opens at nine.")
+    report = pipeline.ingest([bad, tmp_path / "missing.txt"])
+    assert report.added == ["good.txt"]
+    assert len(report.errors) == 4
+    assert {Path(p).name for p, _ in report.errors} == {
+        "empty.txt",
+        "binary.txt",
+        "broken.pdf",
+        "missing.txt",
+    }
+    assert {d.source for d in pipeline.documents()} == {"bees.txt", "good.txt"}
+
+
+def test_index_built_with_another_model_is_refused(pipeline: Pipeline, docs_dir, settings):
+    pipeline.ingest([docs_dir])
+    with pytest.raises(IndexMismatchError, match="rebuild"):
+        Store.open(settings.index_dir, "some-other-model/384", 384)
+    with pytest.raises(IndexMismatchError):
+        Store.open(settings.index_dir, pipeline.embedder.model_id, 768)
+
+
+def test_index_survives_reload_with_identical_content(pipeline, docs_dir, settings, embedder):
+    pipeline.ingest([docs_dir])
+    again = Store.open(settings.index_dir, embedder.model_id, embedder.dim)
+    assert again.chunks == pipeline.store.chunks
+    assert (again.vectors == pipeline.store.vectors).all()
+    # only one generation is kept on disk
+    assert [p.name for p in settings.index_dir.iterdir() if p.is_dir()] == [
+        f"gen-{again.generation:06d}"
+    ]
