@@ -9,7 +9,7 @@ CORPUS := corpus/afghanistan-counterterrorism-mei-2024.txt
 INDEX := .rag/index/CURRENT
 Q ?= Who leads ISKP?
 
-.PHONY: install models index ask chat test test-fast lint serve eval bench clean help
+.PHONY: install models index ask chat test test-fast lint serve chromium eval eval-clapnq bench clean help
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -39,15 +39,27 @@ ask: $(INDEX) ## answer Q="…" from the default index
 chat: $(INDEX) ## multi-turn questions in the terminal
 	$(BIN)/rag chat
 
-test: $(MODEL_STAMPS) ## the whole test suite (real models, real files)
+serve: $(INDEX) ## the chat page and the API on http://127.0.0.1:8000 (HOST=, PORT=)
+	$(BIN)/rag serve --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
+
+chromium: ## headless Chromium for the browser test
+	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+
+test: $(MODEL_STAMPS) chromium ## the whole test suite (real models, real files, a real browser)
 	$(BIN)/python -m pytest -q
 
-test-fast: $(MODEL_STAMPS) ## tests without the 1.5B end-to-end test
+test-fast: $(MODEL_STAMPS) chromium ## tests without the 1.5B end-to-end tests
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(BIN)/.installed ## ruff + mypy
 	$(BIN)/ruff check rag embeddings api eval tests bench
-	$(BIN)/mypy rag embeddings
+	$(BIN)/mypy rag embeddings api
+
+eval: $(MODEL_STAMPS) ## score the seed question set -> eval/runs/seed/report.{json,md,html}
+	$(BIN)/rag eval --set seed --out eval/runs/seed
+
+eval-clapnq: $(MODEL_STAMPS) ## 200 ClapNQ dev questions (100 answerable + 100 unanswerable)
+	$(BIN)/rag eval --set clapnq --limit 200 --out eval/runs/clapnq
 
 clean: ## remove the default index (models and venv stay)
 	rm -rf .rag

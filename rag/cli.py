@@ -228,5 +228,53 @@ def models(names: Annotated[list[str] | None, typer.Argument()] = None) -> None:
             fetch(name, log=lambda m: err.print(m, highlight=False))
 
 
+@app.command("eval")
+def eval_command(
+    set_: Annotated[
+        str, typer.Option("--set", help="seed, clapnq or a JSONL question file")
+    ] = "seed",
+    model: Annotated[Path | None, typer.Option(help="a GGUF file to answer with")] = None,
+    k: Annotated[int | None, typer.Option("--k", min=1, max=50, help="chunks to retrieve")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="questions to ask")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="default eval/runs/<set>")] = None,
+    compare: Annotated[
+        tuple[Path, Path] | None,
+        typer.Option("--compare", help="two report.json files or run folders: A B"),
+    ] = None,
+    clapnq_dir: Annotated[
+        Path | None, typer.Option(help="ClapNQ dev files (default ../shared/benchmarks/clapnq)")
+    ] = None,
+    corpus: Annotated[
+        list[Path] | None, typer.Option(help="documents for a JSONL set (default: corpus/)")
+    ] = None,
+) -> None:
+    """Score a question set (retrieval, answers, citations, abstention, latency); resumable."""
+    from eval import cli as eval_cli
+    from eval.harness import EvalConfig
+
+    with errors_to_exit():
+        if compare:
+            eval_cli.run_compare(compare[0], compare[1], out)
+            return
+        cfg = EvalConfig(set_, out_dir, k, limit, model, clapnq_dir, list(corpus or []))
+        eval_cli.run(cfg, out, err)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+) -> None:
+    """Serve the chat page and the HTTP API (OpenAI-compatible) on the default index and model."""
+    with errors_to_exit():
+        import uvicorn
+
+        from api.main import create_app
+
+        settings = Settings()
+        err.print(f"[dim]serving http://{host}:{port}/ (API docs at /docs)[/dim]", highlight=False)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
 if __name__ == "__main__":
     app()

@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(50.0, gt=0)
     max_question_chars: int = Field(2000, ge=10)
     min_support: float = Field(0.5, ge=0.0, le=1.0, description="grounding threshold")
+    decline_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="the model may decline only above this probability"
+    )
+    # web server (`rag serve`)
+    api_key: str | None = Field(None, description="when set, the API needs `Bearer <key>`")
+    max_queue: int = Field(8, ge=1, le=256, description="requests waiting for or using the model")
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="largest JSON request body")
+    max_upload_mb: float = Field(20.0, gt=0, description="largest uploaded document")
 
     @property
     def index_dir(self) -> Path:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
+import Stemmer
 
 from rag.chunking import split_sentences
 from rag.types import Sentence
@@ -133,6 +134,14 @@ STOPWORDS = frozenset(
         "question",
         "text",
         "passage",
+        # name particles ("al-Qaeda", "van Gogh") carry no meaning of their own
+        "al",
+        "el",
+        "de",
+        "la",
+        "van",
+        "von",
+        "der",
     ]
 )
 NUMBER_WORDS = {
@@ -171,6 +180,14 @@ DECLINE_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 DECLINE_TEXT = "The documents don't say."
+YES_NO = frozenset({"yes", "no"})
+# questions that ask for a number computed from two stated ones
+ARITHMETIC_CUES = re.compile(
+    r"\b(?:total|combined|together|sum|difference|how many more|how much more|how many fewer|"
+    r"how many years|how long|between|altogether|in all)\b",
+    re.IGNORECASE,
+)
+MIN_QUESTION_OVERLAP = 1 / 3  # share of the question's words the support must contain
 
 
 def words(text: str) -> list[str]:
@@ -181,8 +198,12 @@ def words(text: str) -> list[str]:
     return [NUMBER_WORDS.get(t, t) for t in tokens]
 
 
+_stem = Stemmer.Stemmer("english").stemWord
+
+
 def content(text: str) -> set[str]:
-    return {w for w in words(text) if w not in STOPWORDS}
+    """Stemmed content words ("stoned", "stoning" -> "stone")."""
+    return {_stem(w) for w in words(text) if w not in STOPWORDS}
 
 
 def numbers(text: str) -> set[str]:
@@ -231,21 +252,42 @@ def is_decline(reply: str) -> bool:
 def _supports(
     claim: str, question: str, sents: list[Sentence], idx: tuple[int, ...], min_support: float
 ) -> bool:
+    """Do the sentences `idx` together state `claim` as an answer to `question`?"""
     text = " ".join(sents[i].text for i in idx)
-    have = content(text)
-    new = content(claim) - content(question)
+    have, q_words = content(text), content(question)
+    if q_words and len(q_words & have) / len(q_words) < MIN_QUESTION_OVERLAP:
+        return False  # the support is about something else than what was asked
     nums = numbers(claim) - numbers(question)
     derived = {n for n in nums if n not in have}
-    if any(not _arithmetic(n, numbers(text)) for n in derived):
+    arithmetic = bool(ARITHMETIC_CUES.search(question))
+    if any(not (arithmetic and _arithmetic(n, numbers(text))) for n in derived):
         return False
     have = have | derived
-    if not new:  # the reply only restates the question ("Yes, ...")
-        return len(content(question) & have) > 0
+    new = content(claim) - q_words
+    if not new - YES_NO:  # restates the question: only a yes/no adds anything
+        return bool(new & YES_NO)
+    new -= YES_NO
+    if len(idx) > 1 and not _linked(claim, question, [sents[i].text for i in idx], derived):
+        return False
     return len(new & have) / len(new) >= min_support
 
 
+def _names(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]{2,}", text)}
+
+
+def _linked(claim: str, question: str, texts: list[str], derived: set[str]) -> bool:
+    """A combination of sentences is one piece of evidence when every sentence adds to the
+    claim, or the sentences name a common entity the question does not (a bridge)."""
+    new = content(claim) - content(question)
+    adds = all(new & content(t) or (derived and numbers(t)) for t in texts)
+    shared = set.intersection(*(_names(t) for t in texts)) - _names(question) - STOPWORDS
+    return bool(adds or shared)
+
+
 def ground(reply: str, question: str, context: list[Sentence], min_support: float) -> list[Claim]:
-    """Supported claims of `reply`, each with the context sentences that support it."""
+    """Supported claims of `reply`, each with the context sentences that support it:
+    one sentence when one suffices, else the best pair (multi-hop, arithmetic)."""
     claims: list[Claim] = []
     q_words = content(question)
     for start, end in split_sentences(reply):
@@ -253,31 +295,16 @@ def ground(reply: str, question: str, context: list[Sentence], min_support: floa
         if not content(claim) or is_decline(claim):
             continue
         new = content(claim) - q_words
-        # rank single sentences by the new words they cover, then by question words
-        ranked = sorted(
-            range(len(context)),
-            key=lambda i: (
-                -len(new & content(context[i].text)),
-                -len(q_words & content(context[i].text)),
-                i,
-            ),
-        )
-        best: tuple[int, ...] | None = None
-        for i in ranked[:3]:
-            if _supports(claim, question, context, (i,), min_support):
-                best = (i,)
+
+        def score(idx: tuple[int, ...], new: set[str] = new) -> tuple[int, int]:
+            have = content(" ".join(context[i].text for i in idx))
+            return (len(new & have), len(q_words & have))
+
+        singles = [(i,) for i in range(len(context))]
+        pairs = list(combinations(range(len(context)), 2))
+        for group in (singles, pairs):
+            ok = [g for g in group if _supports(claim, question, context, g, min_support)]
+            if ok:
+                claims.append(Claim(claim, max(ok, key=score)))
                 break
-        if best is None:  # two sentences together (multi-hop, arithmetic)
-            for i, j in combinations(sorted(ranked[:4]), 2):
-                if _supports(claim, question, context, (i, j), min_support):
-                    best = (i, j)
-                    break
-        if (
-            best is not None
-            and q_words
-            and not any(q_words & content(context[i].text) for i in best)
-        ):
-            best = None  # the support says nothing about what was asked
-        if best is not None:
-            claims.append(Claim(claim, best))
     return claims

@@ -13,6 +13,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from embeddings import Embedder, make_embedder
 from rag import grounding
@@ -44,6 +47,35 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
+
+
+class DeclineGate:
+    """Lets the model decline only when it means it.
+
+    At the reply's first token, the probability of "NOT" (as in NOT FOUND) is read from the
+    logits; below `threshold` it is masked so the model answers, and the grounding check decides.
+    A small model often picks NOT FOUND with ~0.4 probability while the answer is in front of it.
+    """
+
+    def __init__(self, generator: LlamaGenerator, threshold: float) -> None:
+        llm = generator.llm
+        self.ids = sorted({llm.tokenize(w.encode(), add_bos=False)[0] for w in ("NOT", " NOT")})
+        self.threshold = threshold
+        self.p_decline: float | None = None
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if self.p_decline is None:
+            z = np.exp(scores - scores.max())
+            self.p_decline = float(z[self.ids].sum() / z.sum())
+            if self.p_decline < self.threshold:
+                scores = scores.copy()
+                scores[self.ids] = -np.inf
+        return scores
+
+    def processors(self) -> Any:
+        from llama_cpp import LogitsProcessorList
+
+        return LogitsProcessorList([self])
 
 
 class Pipeline:
@@ -208,6 +240,7 @@ class Pipeline:
             {"role": "user", "content": f"Sources:\n{sources}\n\nQuestion: {question}"},
         ]
         stats = Generation()
+        gate = DeclineGate(self.generator, self.settings.decline_threshold)
         pieces: list[str] = []
         ttft = None
         with self.generator.lock:
@@ -216,6 +249,7 @@ class Pipeline:
                 max_tokens=max_tokens or self.settings.max_tokens,
                 temperature=self.settings.temperature if temperature is None else temperature,
                 stats=stats,
+                logits_processor=gate.processors(),
             ):
                 if ttft is None:
                     ttft = time.perf_counter() - t0

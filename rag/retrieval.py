@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bm25s
 import numpy as np
+import Stemmer
 
 from embeddings import Embedder, make_index
 from rag.store import Store
@@ -16,8 +17,11 @@ from rag.types import Chunk, Hit
 RRF_K = 60  # the usual constant from Cormack et al. (2009)
 
 
+_STEMMER = Stemmer.Stemmer("english")
+
+
 def _tokenize(texts: list[str]) -> bm25s.tokenization.Tokenized:
-    return bm25s.tokenize(texts, stopwords="en", show_progress=False)
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER.stemWords, show_progress=False)
 
 
 def rrf(rankings: list[list[int]], k: int = RRF_K) -> list[tuple[int, float]]:

@@ -1,0 +1,105 @@
+"""Build the FastAPI app: `create_app(settings, pipeline=None)`.
+
+The index and the model load once, in a thread after startup: /healthz answers at once,
+/readyz (and every route that needs the model) says 503 until loading is done.
+Errors become `{"detail": "..."}` with a 4xx status (a `RagError` carries its own status).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from api.deps import require_key
+from api.limits import BodyLimit
+from api.queue import ClientGoneError
+from api.routes import ask, chat, documents, health
+from api.state import AppState
+from rag.config import Settings, get_settings
+from rag.errors import RagError
+from rag.pipeline import Pipeline
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    state = AppState(settings, pipeline)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loading = asyncio.create_task(asyncio.to_thread(state.load))
+        yield
+        state.queue.shutdown()
+        loading.cancel()
+
+    app = FastAPI(
+        title="rag",
+        version="0.1.0",
+        summary="Grounded, cited answers from your own documents, offline.",
+        description="Every route except /healthz, /readyz, the page and /docs needs "
+        "`Authorization: Bearer <key>` when the server has RAG_API_KEY set.",
+        lifespan=lifespan,
+    )
+    app.state.rag = state
+    app.add_middleware(
+        BodyLimit,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=int(settings.max_upload_mb * 1_000_000),
+    )
+    _add_error_handlers(app)
+    app.include_router(health.router)
+    keyed = [Depends(require_key)]
+    for module in (chat, ask, documents):
+        app.include_router(module.router, dependencies=keyed)
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RagError)
+    async def rag_error(request: Request, exc: RagError) -> JSONResponse:
+        headers = getattr(exc, "headers", None)
+        return JSONResponse({"detail": str(exc)}, exc.http_status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            msg = errors[0].get("ctx", {}).get("error", "")
+            detail = f"the request body is not valid JSON ({msg}); send an object like {{...}}"
+            return JSONResponse({"detail": detail}, 400)
+        if [e.get("loc") for e in errors] == [("body",)]:
+            detail = "the request body must be a JSON object (Content-Type: application/json)"
+            return JSONResponse({"detail": detail}, 400)
+        parts = []
+        for e in errors:
+            where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+            parts.append(f"{where}: {e.get('msg', 'invalid')}")
+        return JSONResponse({"detail": "; ".join(parts), "errors": _plain(errors)}, 422)
+
+    @app.exception_handler(ClientGoneError)
+    async def client_gone(request: Request, exc: ClientGoneError) -> Response:
+        return Response(status_code=499)  # nobody is listening; nginx's "client closed"
+
+
+def _plain(errors: object) -> object:
+    """Validation errors without exception objects (which JSON cannot carry)."""
+    import json
+
+    return json.loads(json.dumps(errors, default=str))
+
+
+def app_from_env() -> FastAPI:
+    """For `uvicorn --factory api.main:app_from_env`."""
+    return create_app(Settings())

@@ -1,0 +1,141 @@
+"""OpenAI-compatible chat: `POST /v1/chat/completions` (plain or streamed) and `GET /v1/models`.
+
+The last message is the question; earlier user/assistant turns go to `Pipeline.ask` as
+`history`, which rewrites a follow-up into a standalone question before retrieval.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sse_starlette.sse import EventSourceResponse
+
+from api.deps import PipelineDep, QueueDep, StateDep
+from api.queue import Event, Job
+from api.schemas import ChatCompletion, ChatMessage, ChatRequest, ModelCard, ModelList
+from rag.errors import BadQuestionError
+from rag.types import Answer
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+STARTED = int(time.time())
+STREAM_DOC = (
+    "With `stream: true`: `text/event-stream` of `chat.completion.chunk` objects, the last one "
+    "carrying `citations`, `declined`, `usage` and the verified `answer`, then `data: [DONE]`."
+)
+
+
+def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]]]:
+    """(question, history) from an OpenAI message list."""
+    last = messages[-1]
+    if last.role != "user" or not last.text().strip():
+        raise BadQuestionError("the last message must be the user's question (role 'user')")
+    history = [
+        {"role": m.role, "content": m.text()}
+        for m in messages[:-1]
+        if m.role in ("user", "assistant") and m.text().strip()
+    ]
+    return last.text(), history
+
+
+def _citations(answer: Answer) -> list[dict[str, Any]]:
+    return [asdict(c) for c in answer.citations]
+
+
+def _usage(answer: Answer) -> dict[str, int]:
+    t = answer.timings
+    return {
+        "prompt_tokens": t.prompt_tokens,
+        "completion_tokens": t.completion_tokens,
+        "total_tokens": t.prompt_tokens + t.completion_tokens,
+    }
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC},
+        503: {"description": "the model queue is full (see Retry-After)"},
+    },
+)
+async def chat_completions(
+    body: ChatRequest,
+    request: Request,
+    state: StateDep,
+    pipeline: PipelineDep,
+    queue: QueueDep,
+) -> Any:
+    """Answer the last user message from the indexed documents, with citations."""
+    question, history = split_messages(body.messages)
+    job = queue.start(
+        lambda on_token: pipeline.ask(
+            question,
+            history=history or None,
+            on_token=on_token,
+            max_tokens=body.max_tokens,
+            temperature=body.temperature,
+        )
+    )
+    meta: dict[str, Any] = {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+        "created": int(time.time()),
+        "model": state.model_name,
+    }
+    if not body.stream:
+        answer = await job.result(request.is_disconnected)
+        return ChatCompletion(
+            **meta,
+            choices=[{"message": {"content": answer.answer}}],
+            usage=_usage(answer),
+            citations=_citations(answer),
+            declined=answer.declined,
+        )
+    first = await job.next(request.is_disconnected)
+    if first[0] == "error":  # before any token: a proper HTTP status, not a broken stream
+        raise first[1]
+    return EventSourceResponse(_chunks(job, first, meta), sep="\n", ping=10)
+
+
+async def _chunks(job: Job, first: Event, meta: dict[str, Any]) -> AsyncIterator[str]:
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        body = {**meta, "object": "chat.completion.chunk", "choices": [choice], **extra}
+        return json.dumps(body, ensure_ascii=False)
+
+    try:
+        yield chunk({"role": "assistant", "content": ""})
+        kind, value = first
+        while True:
+            if kind == "token":
+                yield chunk({"content": value})
+            elif kind == "done":
+                yield chunk(
+                    {},
+                    "stop",
+                    answer=value.answer,
+                    declined=value.declined,
+                    citations=_citations(value),
+                    usage=_usage(value),
+                )
+                yield "[DONE]"
+                return
+            elif kind == "error":
+                yield json.dumps({"error": {"message": str(value), "type": "server_error"}})
+                return
+            else:  # cancelled
+                return
+            kind, value = await job.next()
+    finally:
+        job.cancel.set()  # the client went away (or we are done): stop generating
+
+
+@router.get("/models", response_model=ModelList)
+def models(state: StateDep) -> ModelList:
+    """The one model this server answers with."""
+    return ModelList(data=[ModelCard(id=state.model_name, created=STARTED)])

@@ -1,0 +1,32 @@
+"""Liveness and readiness (no API key needed)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import PipelineDep, StateDep
+from api.schemas import Health, Readiness
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health)
+def healthz() -> Health:
+    """The process is up (it may still be loading)."""
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"description": "the index or the model is not loaded (yet)"}},
+)
+def readyz(state: StateDep, pipeline: PipelineDep) -> Readiness:
+    """The index and the model are loaded; questions can be answered."""
+    return Readiness(
+        status="ready",
+        model=state.model_name,
+        documents=len(pipeline.store.docs),
+        chunks=len(pipeline.store.chunks),
+        queue=state.queue.snapshot(),
+    )

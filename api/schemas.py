@@ -1,0 +1,146 @@
+"""Request and response bodies of the HTTP API (they are also what /docs shows)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CitationOut(BaseModel):
+    n: int = Field(description="the number used in the answer text, as [n]")
+    source: str
+    chunk_id: str
+    start: int = Field(description="character offset of the quote in the document's text")
+    end: int
+    quote: str = Field(description="the cited sentence, verbatim")
+
+
+class TimingsOut(BaseModel):
+    retrieval_s: float
+    ttft_s: float
+    total_s: float
+    prompt_tokens: int
+    completion_tokens: int
+
+
+# ---- POST /ask ----------------------------------------------------------------------------
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(description="a question about the indexed documents")
+    k: int | None = Field(None, ge=1, le=50, description="chunks to retrieve")
+
+
+class AskResponse(BaseModel):
+    """The same object `rag ask --json` prints."""
+
+    answer: str
+    declined: bool
+    citations: list[CitationOut]
+    timings: TimingsOut
+
+
+# ---- POST /v1/chat/completions (OpenAI-compatible) ---------------------------------------
+class ContentPart(BaseModel):
+    type: str = "text"
+    text: str = ""
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(p.text for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: str | None = Field(None, description="ignored: the one served model answers")
+    messages: list[ChatMessage] = Field(
+        min_length=1,
+        max_length=100,
+        description="the conversation; the last one is the user's question, earlier turns "
+        "resolve follow-ups (system messages are ignored: the server has its own prompt)",
+    )
+    stream: bool = Field(False, description="send `chat.completion.chunk` server-sent events")
+    max_tokens: int | None = Field(None, ge=1, le=2048)
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    """The standard shape, plus `citations` and `declined` at the top level.
+
+    With `stream: true` the reply is instead `chat.completion.chunk` events: the model's raw
+    tokens as `delta.content`, then a last chunk (finish_reason "stop") that carries
+    `citations`, `declined`, `usage` and `answer` (the verified text, which replaces the raw
+    one), then `data: [DONE]`."""
+
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage
+    citations: list[CitationOut]
+    declined: bool
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "local"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+# ---- documents & health -------------------------------------------------------------------
+class DocumentOut(BaseModel):
+    doc_id: str
+    source: str
+    title: str
+    sha256: str
+    chars: int
+    chunks: int
+
+
+class UploadResult(BaseModel):
+    status: Literal["added", "updated", "unchanged"]
+    document: DocumentOut
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"]
+    model: str
+    documents: int
+    chunks: int
+    queue: dict[str, int]

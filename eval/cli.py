@@ -1,0 +1,55 @@
+"""What `rag eval` does (the typer command in rag/cli.py only parses options and calls this)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from eval.harness import EvalConfig, Record, run_eval
+from eval.report import summary_rows
+
+
+def run_compare(a: Path, b: Path, out: Console) -> None:
+    from eval.compare import compare, format_compare, load_report
+
+    out.print(
+        format_compare(compare(load_report(a), load_report(b)), str(a), str(b)),
+        highlight=False,
+        markup=False,
+    )
+
+
+def run(cfg: EvalConfig, out: Console, err: Console) -> None:
+    if cfg.set == "clapnq":  # fail fast, before loading any model
+        from eval.clapnq import check_dir, default_dir
+
+        check_dir(cfg.clapnq_dir or default_dir())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("asking", total=None)
+        correct = [0]
+
+        def on_record(done: int, total: int, rec: Record) -> None:
+            correct[0] += bool(rec["scores"]["correct"])
+            bar.update(
+                task,
+                completed=done,
+                total=total,
+                description=f"asking ({correct[0]}/{done} correct)",
+            )
+
+        result = run_eval(cfg, on_record=on_record, log=lambda m: err.print(m, highlight=False))
+    for label, value in summary_rows(result.report):
+        out.print(f"{label:<56} {value}", highlight=False)
+    out.print(
+        f"reports: {result.out}/report.{{json,md,html}} ({result.asked} asked this run)",
+        highlight=False,
+    )

@@ -1,0 +1,52 @@
+"""Upload, list and remove documents; bad uploads are 4xx and leave the index as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.api.server import Server
+
+NOTE = b"Harbour notes\nThe lighthouse at Port Ellen was built in 1832.\n"
+
+
+def _sources(c) -> list[str]:
+    return sorted(d["source"] for d in c.get("/documents").json())
+
+
+def test_upload_list_and_remove(server: Server):
+    with server.client() as c:
+        before = _sources(c)
+        up = c.post("/documents", files={"file": ("harbour.txt", NOTE, "text/plain")})
+        assert up.status_code == 201, up.text
+        doc = up.json()["document"]
+        assert up.json()["status"] == "added" and doc["source"] == "harbour.txt"
+        assert doc["chunks"] >= 1 and _sources(c) == sorted([*before, "harbour.txt"])
+        again = c.post("/documents", files={"file": ("harbour.txt", NOTE, "text/plain")})
+        assert again.status_code == 201 and again.json()["status"] == "unchanged"
+        gone = c.delete(f"/documents/{doc['doc_id']}")
+        assert gone.status_code == 200 and gone.json()["source"] == "harbour.txt"
+        assert _sources(c) == before
+        missing = c.delete(f"/documents/{doc['doc_id']}")
+        assert missing.status_code == 404 and missing.json()["detail"]
+
+
+def test_bad_uploads_are_rejected_and_the_index_is_untouched(server: Server, tmp_path: Path):
+    with server.client() as c:
+        before = c.get("/documents").json()
+        cases = [
+            (("../../x.txt", NOTE), 400, "plain name"),
+            (("..\\..\\x.txt", NOTE), 400, "plain name"),
+            (("notes.exe", b"MZ\x00\x01"), 415, "unsupported"),
+            (("empty.txt", b""), 422, "no text"),
+            (("broken.pdf", b"%PDF-1.4 not really"), 422, "broken.pdf"),
+            (("big.txt", b"word " * 300_000), 413, "RAG_MAX_UPLOAD_MB"),  # 1.5 MB > 1 MB
+        ]
+        for (name, data), status, words in cases:
+            r = c.post("/documents", files={"file": (name, data, "application/octet-stream")})
+            assert r.status_code == status, (name, r.text)
+            assert words in r.json()["detail"], (name, r.json())
+        no_file = c.post("/documents", data={"x": "1"})
+        assert no_file.status_code == 422 and "file" in no_file.json()["detail"]
+        assert c.get("/documents").json() == before
+    for folder in (server.home, server.home.parent, server.home.parent.parent):
+        assert not (folder / "x.txt").exists()
