@@ -231,12 +231,12 @@ def select_sentences(
     limit: int,
 ) -> list[Sentence]:
     """The `limit` candidates most related to the question (cosine + share of question words),
-    returned in document order."""
+    most related first: a small model reads the first sources most closely (measured on the
+    seed set: more right answers than document order)."""
     q_words = content(question)
     lexical = np.array([len(q_words & content(s.text)) / max(1, len(q_words)) for s in candidates])
     scores = sentence_vecs @ query_vec + 0.5 * lexical
-    chosen = [candidates[i] for i in np.argsort(-scores, kind="stable")[:limit]]
-    return sorted(chosen, key=lambda s: (s.chunk.doc_id, s.start))
+    return [candidates[i] for i in np.argsort(-scores, kind="stable")[:limit]]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from rag.generator import Generation, LlamaGenerator
 from rag.models import resolve_model
 from rag.retrieval import Retriever
 from rag.store import Store
-from rag.types import Answer, Citation, DocumentInfo, Sentence, Timings
+from rag.types import Answer, Citation, DocumentInfo, Hit, Sentence, Timings
 
 SYSTEM = (
     "Answer the question in one short sentence, using only the facts in the numbered sources. "
@@ -59,7 +59,9 @@ class DeclineGate:
 
     def __init__(self, generator: LlamaGenerator, threshold: float) -> None:
         llm = generator.llm
-        self.ids = sorted({llm.tokenize(w.encode(), add_bos=False)[0] for w in ("NOT", " NOT")})
+        self.ids = sorted(
+            {llm.tokenize(w.encode(), add_bos=False)[0] for w in ("NOT", " NOT", "Not", " Not")}
+        )
         self.threshold = threshold
         self.p_decline: float | None = None
 
@@ -191,8 +193,8 @@ class Pipeline:
         out = out.strip().strip('"').splitlines()[0].strip() if out.strip() else ""
         return out or question
 
-    def context(self, question: str, k: int) -> tuple[list[Sentence], Retriever, float]:
-        """The sentences shown to the model, and the retrieval time."""
+    def context(self, question: str, k: int) -> tuple[list[Sentence], list[Hit], float]:
+        """The sentences shown to the model, the retrieved chunks, and the retrieval time."""
         t0 = time.perf_counter()
         with self._state:
             retriever = self.retriever
@@ -211,8 +213,7 @@ class Pipeline:
             chosen = grounding.select_sentences(
                 question, candidates, vecs, query_vec, self.settings.context_sentences
             )
-        self._last_hits = hits
-        return chosen, retriever, time.perf_counter() - t0
+        return chosen, hits, time.perf_counter() - t0
 
     def ask(
         self,
@@ -228,8 +229,7 @@ class Pipeline:
         question = self._check(question)
         if history:
             question = self.condense(question, history)
-        sentences, _, retrieval_s = self.context(question, k or self.settings.k)
-        hits = self._last_hits
+        sentences, hits, retrieval_s = self.context(question, k or self.settings.k)
         timings = Timings(retrieval_s=round(retrieval_s, 4))
         if not sentences:
             timings.total_s = round(time.perf_counter() - t0, 4)
@@ -265,7 +265,9 @@ class Pipeline:
         timings.total_s = round(time.perf_counter() - t0, 4)
         return answer
 
-    def _cite(self, reply: str, question: str, sentences: list[Sentence], hits: list) -> Answer:
+    def _cite(
+        self, reply: str, question: str, sentences: list[Sentence], hits: list[Hit]
+    ) -> Answer:
         claims = (
             []
             if grounding.is_decline(reply)
