@@ -224,9 +224,12 @@ class Pipeline:
         max_tokens: int | None = None,
         temperature: float | None = None,
     ) -> Answer:
-        """Answer `question` from the index; every claim in the result is cited and checked."""
-        t0 = time.perf_counter()
+        """Answer `question` from the index; every claim in the result is cited and checked.
+
+        Timings start after the model is loaded (a first call loads it)."""
         question = self._check(question)
+        generator = self.generator
+        t0 = time.perf_counter()
         if history:
             question = self.condense(question, history)
         sentences, hits, retrieval_s = self.context(question, k or self.settings.k)
@@ -240,11 +243,11 @@ class Pipeline:
             {"role": "user", "content": f"Sources:\n{sources}\n\nQuestion: {question}"},
         ]
         stats = Generation()
-        gate = DeclineGate(self.generator, self.settings.decline_threshold)
+        gate = DeclineGate(generator, self.settings.decline_threshold)
         pieces: list[str] = []
         ttft = None
-        with self.generator.lock:
-            for piece in self.generator.stream(
+        with generator.lock:
+            for piece in generator.stream(
                 messages,
                 max_tokens=max_tokens or self.settings.max_tokens,
                 temperature=self.settings.temperature if temperature is None else temperature,
