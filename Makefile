@@ -53,13 +53,16 @@ test-fast: $(MODEL_STAMPS) chromium ## tests without the 1.5B end-to-end tests
 
 lint: $(BIN)/.installed ## ruff + mypy
 	$(BIN)/ruff check rag embeddings api eval tests bench
-	$(BIN)/mypy rag embeddings api
+	$(BIN)/mypy rag embeddings api bench
 
 eval: $(MODEL_STAMPS) ## score the seed question set -> eval/runs/seed/report.{json,md,html}
 	$(BIN)/rag eval --set seed --out eval/runs/seed
 
 eval-clapnq: $(MODEL_STAMPS) ## 200 ClapNQ dev questions (100 answerable + 100 unanswerable)
 	$(BIN)/rag eval --set clapnq --limit 200 --out eval/runs/clapnq
+
+bench: $(MODEL_STAMPS) ## benchmarks -> bench/results/, table in docs/performance.md (ARGS="--only index")
+	$(BIN)/python -m bench.run $(ARGS)
 
 clean: ## remove the default index (models and venv stay)
 	rm -rf .rag

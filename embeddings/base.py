@@ -24,15 +24,20 @@ class Embedder(ABC):
         """(n, dim) float32 unit vectors; n may be 0."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        # batches of similar length pad less (what SentenceTransformer.encode does within a call)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        ordered = [texts[i] for i in order]
         parts = [
-            self._embed_batch(texts[i : i + self.batch_size])
-            for i in range(0, len(texts), self.batch_size)
+            self._embed_batch(ordered[i : i + self.batch_size])
+            for i in range(0, len(ordered), self.batch_size)
         ]
-        vectors = np.asarray(np.vstack(parts), dtype=np.float32)
-        if vectors.shape != (len(texts), self.dim):
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        stacked = np.asarray(np.vstack(parts), dtype=np.float32)
+        if stacked.shape != (len(texts), self.dim):
             raise ValueError(
-                f"embedder returned {vectors.shape}, expected ({len(texts)}, {self.dim})"
+                f"embedder returned {stacked.shape}, expected ({len(texts)}, {self.dim})"
             )
+        vectors[order] = stacked
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
 

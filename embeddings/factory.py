@@ -21,5 +21,4 @@ def make_index(dim: int, n: int, backend: str = "faiss") -> VectorIndex:
         return NumpyIndex(dim)
     from embeddings.faiss_index import FaissIndex, choose_spec
 
-    spec = choose_spec(n)
-    return FaissIndex(dim, "hnsw" if spec == "ivfpq" else spec)
+    return FaissIndex(dim, choose_spec(n), n=n)

@@ -1,0 +1,261 @@
+"""Markdown tables from the benchmark JSON documents, and their copy into docs/performance.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def _f(v: Any, digits: int = 2) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "**no**"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def _table(head: list[str], rows: list[list[Any]]) -> list[str]:
+    out = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    out += ["| " + " | ".join(_f(c) for c in row) + " |" for row in rows]
+    return out + [""]
+
+
+def _machine(docs: dict[str, dict[str, Any]]) -> list[str]:
+    lines = ["| benchmark | machine | run | command |", "| --- | --- | --- | --- |"]
+    for name, d in docs.items():
+        m = d["machine"]
+        lines.append(
+            f"| {name} | {m['nproc']} × {m['cpu']}, {m['ram_gb']} GB RAM | {m['date']} "
+            f"({d['elapsed_s']} s) | `{d['command']}` |"
+        )
+    return lines + [""]
+
+
+def _latency(r: dict[str, Any]) -> list[str]:
+    lines = [
+        f"**Answer latency** — {r['n']} seed questions ({r['n_generated']} generated), "
+        f"model `{r['model']}`, share correct {_f(r['correct'], 3)}, "
+        f"model load {r['model_load_s']} s",
+        "",
+    ]
+    rows = [
+        [name, r[key]["p50"], r[key]["p95"]]
+        for name, key in (
+            ("retrieval (s)", "retrieval_s"),
+            ("prompt tokens", "prompt_tokens"),
+            ("completion tokens", "completion_tokens"),
+            ("time to first token (s)", "ttft_s"),
+            ("total (s)", "total_s"),
+            ("tokens/s (generation)", "tokens_per_s"),
+        )
+    ]
+    lines += _table(["", "p50", "p95"], rows)
+    m = r["meets_targets"]
+    lines.append(
+        f"Targets: TTFT p50 ≤ 4 s: {_f(m['ttft_p50_s'])}; total p50 ≤ 8 s: {_f(m['total_p50_s'])}."
+    )
+    return lines + [""]
+
+
+def _overhead(r: dict[str, Any]) -> list[str]:
+    if not r.get("n"):
+        return ["**Pipeline overhead** — no question produced a generation.", ""]
+    same = [
+        f"On the {r.get('same_output', '?')} questions with the same reply text: median paired "
+        f"ratio {_f(r.get('same_output_median_paired_ratio'), 3)}, "
+        f"{_f(r.get('same_output_paired_ratio_without_retrieval'), 3)} without retrieval; "
+        f"the pipeline takes {_f(r.get('same_output_extra_s_p50'), 3)} s more (p50). "
+        "Target (≤ 1.05) judged on the same-reply median paired ratio.",
+        "",
+    ]
+    return [
+        f"**Pipeline overhead** — {r['n']} questions, `Pipeline.ask` vs `llm.create_completion` "
+        f"on the identical prompt (same process, alternating; KV cache reset before each call)",
+        "",
+        *_table(
+            [
+                "pipeline p50 (s)",
+                "direct p50 (s)",
+                "ratio of medians",
+                "median paired ratio",
+                "same prompt",
+                "same reply text",
+                "retrieval p50 (s)",
+                "(p50 − retrieval) / direct p50",
+                "≤ 1.05",
+            ],
+            [
+                [
+                    r["pipeline_s_p50"],
+                    r["direct_s_p50"],
+                    _f(r["ratio_of_medians"], 3),
+                    _f(r["median_paired_ratio"], 3),
+                    r["same_prompt"],
+                    f"{r.get('same_output', '?')}/{r['n']}",
+                    r.get("retrieval_s_p50"),
+                    _f(r.get("ratio_without_retrieval"), 3),
+                    r["meets_target"],
+                ]
+            ],
+        ),
+        *same,
+    ]
+
+
+def _ingest(r: dict[str, Any]) -> list[str]:
+    st = r["stages_s"]
+    return [
+        f"**Ingest throughput** — synthetic corpus, {r['files']} files, "
+        f"{r['bytes'] / 1e6:.1f} MB, {r['chunks']} chunks",
+        "",
+        *_table(
+            [
+                "pipeline (s)",
+                "raw encode (s)",
+                "pipeline chunks/s",
+                "raw chunks/s",
+                "ratio",
+                "≥ 0.9",
+                "read (s)",
+                "chunking (s)",
+                "store write (s)",
+                "embedding + rest (s)",
+            ],
+            [
+                [
+                    r["pipeline_s"],
+                    r["raw_encode_s"],
+                    r["pipeline_chunks_per_s"],
+                    r["raw_chunks_per_s"],
+                    _f(r["ratio"], 3),
+                    r["ratio"] >= r["target_ratio"],
+                    st["read_s"],
+                    st["chunk_s"],
+                    st["store_write_s"],
+                    st["embed_and_rest_s"],
+                ]
+            ],
+        ),
+    ]
+
+
+def _index(r: dict[str, Any]) -> list[str]:
+    t = r["threads"]
+    lines = [
+        f"**Index scale** — synthetic clustered unit vectors, d={r['dim']}, "
+        f"{r['n_queries']} single queries, recall@{r['k']} vs exact; "
+        "★ = `choose_spec` pick",
+        "",
+    ]
+    rows = []
+    for size in r["sizes"]:
+        for ix in size["indexes"]:
+            meets = ix.get("meets_targets")
+            probe = f" (nprobe {ix['nprobe']}/{ix['nlist']})" if "nprobe" in ix else ""
+            rows.append(
+                [
+                    f"{size['n']:,}",
+                    ("★ " if ix["chosen"] else "") + ix["spec"] + probe,
+                    ix["build_s"],
+                    f"{ix['memory_bytes'] / 2**20:.0f}",
+                    f"{ix['rss_delta_bytes'] / 2**20:.0f}",
+                    _f(ix["query_p50_ms_1t"], 3),
+                    _f(ix["query_p95_ms_1t"], 3),
+                    _f(ix[f"query_p50_ms_{t}t"], 3),
+                    _f(ix[f"query_p95_ms_{t}t"], 3),
+                    _f(ix["recall_at_10"], 4),
+                    "–"
+                    if meets is None
+                    else (
+                        "yes"
+                        if all(meets.values())
+                        else "**no** " + ", ".join(k for k, ok in meets.items() if not ok)
+                    ),
+                ]
+            )
+    lines += _table(
+        [
+            "n",
+            "index",
+            "build (s)",
+            "size (MiB)",
+            "RSS Δ (MiB)",
+            "p50 1t (ms)",
+            "p95 1t (ms)",
+            f"p50 {t}t (ms)",
+            f"p95 {t}t (ms)",
+            "recall@10",
+            "meets p50 ≤ 5 ms, recall ≥ 0.95, ≤ 1 GB",
+        ],
+        rows,
+    )
+    sweeps = [(s["n"], ix) for s in r["sizes"] for ix in s["indexes"] if ix.get("nprobe_sweep")]
+    if sweeps:
+        lines += [
+            "IVF nprobe sweep (1 thread): "
+            + "; ".join(
+                f"{n:,} {ix['spec']}: "
+                + ", ".join(
+                    f"{p['nprobe']} → {p['query_p50_ms_1t']:.2f} ms / {p['recall_at_10']:.3f}"
+                    for p in ix["nprobe_sweep"]
+                )
+                for n, ix in sweeps
+            ),
+            "",
+        ]
+    return lines
+
+
+def _cold(r: dict[str, Any]) -> list[str]:
+    return [
+        f'**Cold start** — `rag ask --json "{r["question"]}"` as a new process, '
+        f"model `{r['model']}`, {len(r['runs'])} runs",
+        "",
+        *_table(
+            [
+                "first run, spawn → exit (s)",
+                "p50 spawn → exit (s)",
+                "p50 startup (s)",
+                "p50 spawn → first token (s)",
+            ],
+            [
+                [
+                    r["first_wall_s"],
+                    r["wall_s_p50"],
+                    r["startup_s_p50"],
+                    r["first_token_after_spawn_s_p50"],
+                ]
+            ],
+        ),
+    ]
+
+
+def markdown(docs: dict[str, dict[str, Any]]) -> str:
+    lines = ["### Results", "", *_machine(docs)]
+    render = {
+        "latency": _latency,
+        "overhead": _overhead,
+        "ingest": _ingest,
+        "index": _index,
+        "cold": _cold,
+    }
+    for name, fn in render.items():
+        if name in docs:
+            lines += fn(docs[name]["result"])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def update_doc(path: Path, table: str) -> None:
+    """Replace the text between the bench markers of `path` (append the markers if missing)."""
+    text = path.read_text() if path.exists() else "# Performance\n"
+    block = f"{START}\n{table}{END}"
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        text = head + block + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text)

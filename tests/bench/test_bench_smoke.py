@@ -1,0 +1,34 @@
+"""The benchmark code itself, on tiny sizes: index scale on 5k vectors, ingest on a tiny corpus."""
+
+from __future__ import annotations
+
+from bench import index_scale, ingest, report
+
+
+def test_index_scale_small_is_exact_for_flat_and_sane():
+    result = index_scale.run([5000], specs=("flat", "ivfsq8"), n_queries=50)
+    (size,) = result["sizes"]
+    assert size["n"] == 5000 and size["chosen"] == "flat"
+    rows = {r["spec"]: r for r in size["indexes"]}
+    flat, ivf = rows["flat"], rows["ivfsq8"]
+    assert flat["recall_at_10"] == 1.0 and flat["chosen"] and all(flat["meets_targets"].values())
+    assert flat["memory_bytes"] >= 5000 * 384 * 4
+    assert ivf["memory_bytes"] < flat["memory_bytes"] / 3  # 8-bit codes
+    assert 0.8 <= ivf["recall_at_10"] <= 1.0 and not ivf["chosen"]
+    for row in rows.values():
+        assert row["build_s"] >= 0 and 0 < row["query_p50_ms_1t"] <= row["query_p95_ms_1t"]
+    assert "★ flat" in report.markdown({"index": _doc(result)})
+
+
+def test_ingest_small_corpus_reports_a_ratio(embedder, tmp_path):
+    texts = ingest.synthetic_corpus(20_000, file_bytes=10_000)
+    assert texts == ingest.synthetic_corpus(20_000, file_bytes=10_000)  # deterministic
+    result = ingest.run(20_000, embedder=embedder, workdir=tmp_path)
+    assert result["chunks"] > 0 and result["ratio"] > 0
+    assert set(result["stages_s"]) == {"read_s", "chunk_s", "store_write_s", "embed_and_rest_s"}
+    assert "Ingest throughput" in report.markdown({"ingest": _doc(result)})
+
+
+def _doc(result):
+    machine = {"nproc": 2, "cpu": "test", "ram_gb": 1.0, "date": "now"}
+    return {"machine": machine, "elapsed_s": 0.0, "command": "test", "result": result}
