@@ -92,7 +92,9 @@ class LlamaGenerator:
             **kwargs,
         )
         for part in stream:
-            stats.completion_tokens += 1
-            text = part["choices"][0]["text"]  # type: ignore[index]
+            choice: dict[str, Any] = part["choices"][0]  # type: ignore[index,assignment]
+            if choice.get("finish_reason") is None:  # the closing chunk carries no token
+                stats.completion_tokens += 1
+            text = choice["text"]
             if text:
                 yield text
