@@ -15,7 +15,6 @@ def essay(pipeline: Pipeline, corpus) -> Pipeline:
 def _check_citations(pipeline: Pipeline, answer) -> None:
     docs = {d.source for d in pipeline.documents()}
     chunks = {c.id: c for c in pipeline.store.chunks}
-    text = pipeline.settings  # noqa: F841 (keeps the fixture visible in tracebacks)
     for n, c in enumerate(answer.citations, 1):
         assert c.n == n and c.source in docs
         chunk = chunks[c.chunk_id]
