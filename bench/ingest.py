@@ -16,12 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from embeddings import Embedder
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.documents import iter_files, load_file
 from rag.pipeline import Pipeline
-from rag.store import Store
+from rag.store import Store, Upsert
 
 _WORDS = (  # noqa: SIM905
     "the of and to in a is that for it as was with be by on not he this are or his from at which "
@@ -123,7 +125,8 @@ def run(
         old, vecs = pipeline.store.docs, pipeline.store.vectors
         upserts, row = [], 0
         for d, cs in zip(loaded, per_doc, strict=True):
-            upserts.append((old[d.doc_id], cs, vecs[row : row + len(cs)]))
+            sents = np.vstack([pipeline.store.sentence_rows(row + i) for i in range(len(cs))])
+            upserts.append(Upsert(old[d.doc_id], cs, vecs[row : row + len(cs)], sents))
             row += len(cs)
         store.apply(upserts)
         store.commit()

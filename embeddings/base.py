@@ -1,14 +1,24 @@
 """The two contracts: an `Embedder` turns texts into unit vectors, a `VectorIndex` searches them.
 
-Backends implement only `_embed_batch` / `add`+`search`; batching, normalisation and shape
-checks live here once.
+Backends implement only `_embed_batch` (and, optionally, `_embed_spans_batch`) / `add`+`search`;
+batching, normalisation and shape checks live here once.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
 
 import numpy as np
+
+Span = tuple[int, int]  # character offsets inside one text
+BatchDone = Callable[[int, int], None]  # (texts done, total)
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
 
 
 class Embedder(ABC):
@@ -20,26 +30,59 @@ class Embedder(ABC):
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         """(len(texts), dim) float32, any norm."""
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """(n, dim) float32 unit vectors; n may be 0."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+    def _embed_spans_batch(
+        self, texts: list[str], spans: list[list[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Text vectors, and per text a (len(spans), dim) array. This fallback embeds each span
+        on its own; backends that expose token vectors pool them instead (one pass)."""
+        flat = [t[a:b] for t, s in zip(texts, spans, strict=True) for a, b in s]
+        flat_vecs = self._embed_batch(flat) if flat else np.zeros((0, self.dim), np.float32)
+        cuts = np.cumsum([len(s) for s in spans])[:-1]
+        return self._embed_batch(texts), list(np.split(np.asarray(flat_vecs), cuts))
+
+    def _batches(self, texts: list[str]) -> Iterator[list[int]]:
         # batches of similar length pad less (what SentenceTransformer.encode does within a call)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        ordered = [texts[i] for i in order]
-        parts = [
-            self._embed_batch(ordered[i : i + self.batch_size])
-            for i in range(0, len(ordered), self.batch_size)
-        ]
-        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
-        stacked = np.asarray(np.vstack(parts), dtype=np.float32)
-        if stacked.shape != (len(texts), self.dim):
-            raise ValueError(
-                f"embedder returned {stacked.shape}, expected ({len(texts)}, {self.dim})"
-            )
-        vectors[order] = stacked
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+        for i in range(0, len(order), self.batch_size):
+            yield order[i : i + self.batch_size]
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """(n, dim) float32 unit vectors; n may be 0."""
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for idx in self._batches(texts):
+            vectors[idx] = self._checked(self._embed_batch([texts[i] for i in idx]), len(idx))
+        return unit(vectors)
+
+    def embed_spans(
+        self, texts: list[str], spans: list[list[Span]], progress: BatchDone | None = None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Unit vectors of `texts`, and of the character spans (sentences) inside each text.
+
+        With a token-level backend both come from one forward pass: a span's vector pools the
+        tokens of its text that fall inside it ("late chunking"), so a sentence keeps the context
+        of its chunk and costs nothing extra to embed."""
+        if len(spans) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(spans)} span lists")
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        span_vecs: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
+        done = 0
+        for idx in self._batches(texts):
+            vecs, parts = self._embed_spans_batch([texts[i] for i in idx], [spans[i] for i in idx])
+            vectors[idx] = self._checked(vecs, len(idx))
+            for i, part in zip(idx, parts, strict=True):
+                span_vecs[i] = unit(self._checked(part, len(spans[i])))
+            done += len(idx)
+            if progress:
+                progress(done, len(texts))
+        return unit(vectors), span_vecs
+
+    def _checked(self, vectors: np.ndarray, n: int) -> np.ndarray:
+        if n == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        arr = np.asarray(vectors, dtype=np.float32)
+        if arr.shape != (n, self.dim):
+            raise ValueError(f"embedder returned {arr.shape}, expected ({n}, {self.dim})")
+        return arr
 
 
 class VectorIndex(ABC):

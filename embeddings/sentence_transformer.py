@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from embeddings.base import Embedder
+from embeddings.base import Embedder, Span
 from rag.errors import ConfigError
 
 
@@ -55,3 +56,46 @@ class SentenceTransformerEmbedder(Embedder):
                 show_progress_bar=False,
             )
         )
+
+    def _embed_spans_batch(
+        self, texts: list[str], spans: list[list[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One forward pass: the text vectors as `encode` makes them, and span vectors pooled
+        (mean) from the tokens whose characters fall inside each span. Where the pooling cannot be
+        trusted (tokenisation differs, or the span lies past the model's length limit and was
+        truncated), that span is embedded on its own."""
+        outputs: list[dict[str, Any]] = self.model.encode(  # type: ignore[assignment]
+            texts, output_value=None, batch_size=len(texts), show_progress_bar=False
+        )
+        enc = self.model.tokenizer(
+            texts,
+            return_offsets_mapping=True,
+            truncation=True,
+            max_length=self.model.max_seq_length,
+        )
+        vectors = np.stack([o["sentence_embedding"].float().cpu().numpy() for o in outputs])
+        pooled: list[np.ndarray] = []
+        alone: list[tuple[int, int, str]] = []  # (text, span, substring) to embed on their own
+        for t, (out, ids, offsets) in enumerate(
+            zip(outputs, enc["input_ids"], enc["offset_mapping"], strict=True)
+        ):
+            n = int(out["attention_mask"].sum())
+            aligned = out["input_ids"][:n].tolist() == list(ids)
+            tokens = out["token_embeddings"][:n].float().cpu().numpy()
+            offs = np.array(offsets, dtype=np.int64).reshape(-1, 2)
+            real = offs[:, 1] > offs[:, 0]  # not [CLS]/[SEP]/padding
+            last = int(offs[real, 1].max()) if real.any() else 0
+            complete = last >= len(texts[t].rstrip())  # else the text was truncated at `last`
+            rows = np.zeros((len(spans[t]), self.dim), dtype=np.float32)
+            for s, (a, b) in enumerate(spans[t]):
+                inside = real & (offs[:, 0] < b) & (offs[:, 1] > a)
+                if aligned and inside.any() and (complete or b <= last):
+                    rows[s] = tokens[inside].mean(axis=0)
+                else:
+                    alone.append((t, s, texts[t][a:b]))
+            pooled.append(rows)
+        if alone:
+            extra = self._embed_batch([text for _, _, text in alone])
+            for (t, s, _), vec in zip(alone, extra, strict=True):
+                pooled[t][s] = vec
+        return vectors, pooled

@@ -165,8 +165,8 @@ def ingest(
         with Progress(*columns, console=err, transient=True) as bar:
             task = bar.add_task("reading", total=total)
 
-            def update(n: int, name: str) -> None:
-                bar.update(task, completed=n, description=f"reading {name[:30]}")
+            def update(what: str, n: int, of: int) -> None:
+                bar.update(task, completed=n, total=of, description=what[:38])
 
             report = pipeline.ingest(paths, progress=update)
         for label, names in (

@@ -26,8 +26,8 @@ from rag.errors import BadQuestionError, DocumentError
 from rag.generator import Generation, LlamaGenerator
 from rag.models import resolve_model
 from rag.retrieval import Retriever
-from rag.store import Store
-from rag.types import Answer, Citation, DocumentInfo, Hit, Sentence, Timings
+from rag.store import Store, Upsert
+from rag.types import Answer, Chunk, Citation, DocumentInfo, Hit, Sentence, Timings
 
 SYSTEM = (
     "Answer the question in one short sentence, using only the facts in the numbered sources. "
@@ -37,7 +37,7 @@ CONDENSE = (
     "Rewrite the last question so it can be understood without the conversation. "
     "Reply with the rewritten question only."
 )
-Progress = Callable[[int, str], None]  # (documents done, current name)
+Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
 TokenSink = Callable[[str], None]
 
 
@@ -89,10 +89,36 @@ class Pipeline:
     ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embed_model)
-        self.store = Store.open(settings.index_dir, self.embedder.model_id, self.embedder.dim)
-        self.retriever = Retriever(self.store, self.embedder)
         self._generator = generator
         self._state = threading.Lock()  # guards store/retriever swaps
+        self.store = self._open()
+        if self.store.needs_upgrade:
+            with self.store.locked():
+                self.store = self._open()
+                if self.store.needs_upgrade:
+                    self._upgrade(self.store)
+        self.retriever = Retriever(self.store, self.embedder)
+
+    def _open(self) -> Store:
+        return Store.open(self.settings.index_dir, self.embedder.model_id, self.embedder.dim)
+
+    def _upgrade(self, store: Store) -> None:
+        """An index from before sentence vectors were stored: embed them once and rewrite it."""
+        _, sentence_vecs = self._embed(store.chunks)
+        store.upgrade(np.vstack([np.zeros((0, self.embedder.dim)), *sentence_vecs]))
+        store.commit()
+
+    def _embed(
+        self, chunks: list[Chunk], progress: Progress | None = None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Chunk vectors and, per chunk, its sentence vectors: one pass over all the chunks."""
+        texts = [f"{c.title}\n{c.text}" for c in chunks]
+        shifts = [len(c.title) + 1 - c.start for c in chunks]  # document -> embedded text
+        spans = [
+            [(a + d, b + d) for a, b in c.sentences] for c, d in zip(chunks, shifts, strict=True)
+        ]
+        done = (lambda n, total: progress("embedding", n, total)) if progress else None
+        return self.embedder.embed_spans(texts, spans, done)
 
     # ---- model ---------------------------------------------------------------------------
     @property
@@ -114,14 +140,15 @@ class Pipeline:
         """Add or update every readable file under `paths`; a bad file is reported, not fatal."""
         report = IngestReport()
         loaded: list[LoadedDocument] = []
-        for n, path in enumerate(iter_files(paths), 1):
+        files = list(iter_files(paths))
+        for n, path in enumerate(files, 1):
             try:
                 loaded.append(load_file(path, self._max_bytes()))
             except DocumentError as exc:
                 report.errors.append((str(path), str(exc)))
             if progress:
-                progress(n, path.name)
-        self._upsert(loaded, report)
+                progress(f"reading {path.name}", n, len(files))
+        self._upsert(loaded, report, progress)
         return report
 
     def ingest_bytes(self, data: bytes, name: str) -> IngestReport:
@@ -130,11 +157,15 @@ class Pipeline:
         self._upsert([load_bytes(data, name, self._max_bytes())], report)
         return report
 
-    def _upsert(self, docs: list[LoadedDocument], report: IngestReport) -> None:
+    def _upsert(
+        self, docs: list[LoadedDocument], report: IngestReport, progress: Progress | None = None
+    ) -> None:
         s = self.settings
         with self.store.locked():
-            store = Store.open(s.index_dir, self.embedder.model_id, self.embedder.dim)
-            upserts = []
+            store = self._open()
+            if store.needs_upgrade:
+                self._upgrade(store)
+            todo: list[tuple[DocumentInfo, list[Chunk]]] = []
             for doc in docs:
                 old = store.docs.get(doc.doc_id)
                 if old is not None and old.sha256 == doc.sha256:
@@ -143,12 +174,19 @@ class Pipeline:
                 chunks = chunk_document(
                     doc.doc_id, doc.source, doc.text, s.chunk_chars, s.chunk_overlap
                 )
-                vectors = self.embedder.embed([f"{c.title}\n{c.text}" for c in chunks])
                 info = DocumentInfo(
                     doc.doc_id, doc.source, doc.title, doc.sha256, len(doc.text), len(chunks)
                 )
-                upserts.append((info, chunks, vectors))
+                todo.append((info, chunks))
                 (report.updated if old is not None else report.added).append(doc.source)
+            # one embedding pass over every new chunk: long, length-sorted batches
+            vectors, sentence_vecs = self._embed([c for _, cs in todo for c in cs], progress)
+            upserts, row = [], 0
+            for info, chunks in todo:
+                rows = slice(row, row + len(chunks))
+                sents = np.vstack([np.zeros((0, self.embedder.dim)), *sentence_vecs[rows]])
+                upserts.append(Upsert(info, chunks, vectors[rows], sents))
+                row += len(chunks)
             if upserts:
                 store.apply(upserts)
                 store.commit()
@@ -156,7 +194,9 @@ class Pipeline:
 
     def remove(self, doc_id: str) -> DocumentInfo:
         with self.store.locked():
-            store = Store.open(self.settings.index_dir, self.embedder.model_id, self.embedder.dim)
+            store = self._open()
+            if store.needs_upgrade:
+                self._upgrade(store)
             info = next((d for d in store.docs.values() if doc_id in (d.doc_id, d.source)), None)
             store.apply([], {info.doc_id if info else doc_id})
             store.commit()
@@ -201,15 +241,17 @@ class Pipeline:
         query_vec = self.embedder.embed([question])[0]
         hits = retriever.search(question, k, query_vec)
         seen: set[tuple[str, int]] = set()
-        candidates = []
+        candidates, rows = [], []
         for hit in hits:
-            for sent in hit.chunk.sentence_list():
+            vecs = retriever.sentence_vectors(hit.chunk)
+            for sent, vec in zip(hit.chunk.sentence_list(), vecs, strict=True):
                 if (sent.chunk.doc_id, sent.start) not in seen:
                     seen.add((sent.chunk.doc_id, sent.start))
                     candidates.append(sent)
+                    rows.append(vec)
         chosen: list[Sentence] = []
         if candidates:
-            vecs = self.embedder.embed([s.text for s in candidates])
+            vecs = np.stack(rows)
             chosen = grounding.select_sentences(
                 question, candidates, vecs, query_vec, self.settings.context_sentences
             )

@@ -42,6 +42,7 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.chunks: list[Chunk] = store.chunks
+        self.position = {c.id: i for i, c in enumerate(self.chunks)}
         self.index = make_index(embedder.dim, len(self.chunks))
         self.bm25: bm25s.BM25 | None = None
         if self.chunks:
@@ -49,6 +50,10 @@ class Retriever:
             self.bm25 = bm25s.BM25()
             texts = [f"{c.title}\n{c.text}" for c in self.chunks]
             self.bm25.index(_tokenize(texts), show_progress=False)
+
+    def sentence_vectors(self, chunk: Chunk) -> np.ndarray:
+        """The stored vectors of `chunk`'s sentences, computed at ingest."""
+        return self.store.sentence_rows(self.position[chunk.id])
 
     def dense(self, query_vec: np.ndarray, n: int) -> list[int]:
         _, ids = self.index.search(query_vec.reshape(1, -1), n)

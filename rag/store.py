@@ -2,7 +2,9 @@
 
 Layout of `index_dir`:
     CURRENT            the name of the live generation, replaced atomically
-    gen-000007/        meta.json (format, embedding model, documents), chunks.jsonl, vectors.npy
+    gen-000007/        meta.json (format, embedding model, documents), chunks.jsonl,
+                       vectors.npy (one row per chunk), sentence_vectors.npy (one row per
+                       sentence of each chunk, in chunk order)
 A write builds a whole new generation in a temporary folder, fsyncs it, renames it into place,
 then swaps CURRENT. A `kill -9` at any moment leaves CURRENT naming a complete generation.
 Writers hold an exclusive lock on `index_dir/.lock`. Does not: support concurrent writers
@@ -20,14 +22,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from rag.errors import IndexMismatchError, NotFoundError
 from rag.types import Chunk, DocumentInfo
 
-FORMAT = 1
+FORMAT = 2  # 2 added sentence_vectors.npy; a format-1 index is upgraded (see `needs_upgrade`)
+READABLE = (1, 2)
+
+
+class Upsert(NamedTuple):
+    """One document's rows for `Store.apply`."""
+
+    info: DocumentInfo
+    chunks: list[Chunk]
+    vectors: np.ndarray  # (len(chunks), dim)
+    sentence_vectors: np.ndarray  # (sum of len(c.sentences), dim)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -56,6 +68,20 @@ class Store:
         self.docs: dict[str, DocumentInfo] = {}
         self.chunks: list[Chunk] = []
         self.vectors = np.zeros((0, dim), dtype=np.float32)
+        self.sentence_vectors = np.zeros((0, dim), dtype=np.float32)
+        self.needs_upgrade = False  # read from format 1: no sentence vectors yet
+        self._rows = np.zeros(1, dtype=np.int64)
+
+    def sentence_rows(self, i: int) -> np.ndarray:
+        """The sentence vectors of chunk `i` (one row per `chunks[i].sentences`)."""
+        return self.sentence_vectors[self._rows[i] : self._rows[i + 1]]
+
+    def _index_sentences(self) -> None:
+        self._rows = np.concatenate([[0], np.cumsum([len(c.sentences) for c in self.chunks])])
+        if not self.needs_upgrade and len(self.sentence_vectors) != self._rows[-1]:
+            raise IndexMismatchError(
+                f"{self.dir}: sentence vectors and chunks disagree; rebuild the index"
+            )
 
     # ---- reading -------------------------------------------------------------------------
     @classmethod
@@ -67,7 +93,7 @@ class Store:
             return store
         gen_dir = index_dir / current.read_text().strip()
         meta = json.loads((gen_dir / "meta.json").read_text())
-        if meta.get("format") != FORMAT:
+        if meta.get("format") not in READABLE:
             raise IndexMismatchError(
                 f"the index at {index_dir} has format {meta.get('format')}, this version reads "
                 f"format {FORMAT}; delete the folder and run `rag ingest` again"
@@ -85,6 +111,11 @@ class Store:
         store.vectors = np.load(gen_dir / "vectors.npy")
         if len(store.vectors) != len(store.chunks):
             raise IndexMismatchError(f"{gen_dir}: vectors and chunks disagree; rebuild the index")
+        if (gen_dir / "sentence_vectors.npy").is_file():
+            store.sentence_vectors = np.load(gen_dir / "sentence_vectors.npy")
+        else:
+            store.needs_upgrade = True
+        store._index_sentences()
         return store
 
     # ---- writing -------------------------------------------------------------------------
@@ -100,30 +131,46 @@ class Store:
 
     def apply(
         self,
-        upserts: list[tuple[DocumentInfo, list[Chunk], np.ndarray]],
+        upserts: list[Upsert],
         removals: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> None:
         """Replace/add documents and remove others, in memory (call `commit` to persist)."""
+        if self.needs_upgrade:
+            raise IndexMismatchError("upgrade the index (`upgrade`) before changing it")
         for doc_id in removals:
             if doc_id not in self.docs:
                 raise NotFoundError(
                     f"no document {doc_id!r} in the index; `rag list` shows the ids"
                 )
-        drop = set(removals) | {info.doc_id for info, _, _ in upserts}
+        drop = set(removals) | {u.info.doc_id for u in upserts}
         keep = [i for i, c in enumerate(self.chunks) if c.doc_id not in drop]
         chunks = [self.chunks[i] for i in keep]
         vectors = [self.vectors[keep]]
+        sentence_vectors = [self.sentence_rows(i) for i in keep]
         for doc_id in drop:
             self.docs.pop(doc_id, None)
-        for info, doc_chunks, doc_vectors in upserts:
-            self.docs[info.doc_id] = info
-            chunks.extend(doc_chunks)
-            vectors.append(np.asarray(doc_vectors, dtype=np.float32).reshape(-1, self.dim))
+        for u in upserts:
+            self.docs[u.info.doc_id] = u.info
+            chunks.extend(u.chunks)
+            vectors.append(np.asarray(u.vectors, dtype=np.float32).reshape(-1, self.dim))
+            sentence_vectors.append(
+                np.asarray(u.sentence_vectors, dtype=np.float32).reshape(-1, self.dim)
+            )
         self.chunks = chunks
         self.vectors = np.vstack(vectors)
+        self.sentence_vectors = np.vstack([np.zeros((0, self.dim), np.float32), *sentence_vectors])
+        self._index_sentences()
+
+    def upgrade(self, sentence_vectors: np.ndarray) -> None:
+        """Give a format-1 store its sentence vectors (in memory; `commit` writes format 2)."""
+        self.sentence_vectors = np.asarray(sentence_vectors, dtype=np.float32)
+        self.needs_upgrade = False
+        self._index_sentences()
 
     def commit(self) -> None:
         """Write the in-memory state as the next generation and make it live."""
+        if self.needs_upgrade:
+            raise IndexMismatchError("upgrade the index (`upgrade`) before writing it")
         self.dir.mkdir(parents=True, exist_ok=True)
         gen = self.generation + 1
         name = f"gen-{gen:06d}"
@@ -140,10 +187,11 @@ class Store:
         }
         lines = "".join(json.dumps(_chunk_dict(c), ensure_ascii=False) + "\n" for c in self.chunks)
         _write(tmp / "chunks.jsonl", lines.encode())
-        with (tmp / "vectors.npy").open("wb") as fh:
-            np.save(fh, self.vectors)
-            fh.flush()
-            os.fsync(fh.fileno())
+        for stem, array in (("vectors", self.vectors), ("sentence_vectors", self.sentence_vectors)):
+            with (tmp / f"{stem}.npy").open("wb") as fh:
+                np.save(fh, array)
+                fh.flush()
+                os.fsync(fh.fileno())
         _write(tmp / "meta.json", json.dumps(meta, indent=1).encode())  # written last
         _fsync_dir(tmp)
         final = self.dir / name

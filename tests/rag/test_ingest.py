@@ -1,7 +1,9 @@
 """Ingestion into a real index folder: idempotence, updates, removal, bad files, mismatch."""
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.errors import IndexMismatchError, NotFoundError
@@ -83,3 +85,44 @@ def test_index_survives_reload_with_identical_content(pipeline, docs_dir, settin
     assert [p.name for p in settings.index_dir.iterdir() if p.is_dir()] == [
         f"gen-{again.generation:06d}"
     ]
+
+
+def test_sentence_vectors_follow_their_chunks(
+    pipeline: Pipeline, docs_dir: Path, settings, embedder
+):
+    pipeline.ingest([docs_dir])
+    pipeline.remove("bees.txt")
+    (docs_dir / "volcano.md").write_text(
+        "# Volcanoes\nMount Fuji last erupted in 1707. It is tall.\n"
+    )
+    pipeline.ingest([docs_dir])
+    store = Store.open(settings.index_dir, embedder.model_id, embedder.dim)
+    assert len(store.sentence_vectors) == sum(len(c.sentences) for c in store.chunks)
+    for i, chunk in enumerate(store.chunks):
+        rows = store.sentence_rows(i)
+        alone = embedder.embed([s.text for s in chunk.sentence_list()])
+        # row j is sentence j of this chunk: it is closest to that sentence's own embedding
+        assert (np.argmax(rows @ alone.T, axis=1) == np.arange(len(rows))).all()
+
+
+def test_an_index_without_sentence_vectors_is_upgraded(
+    pipeline: Pipeline, docs_dir: Path, settings, embedder, small_generator
+):
+    """An index written before format 2 (no sentence_vectors.npy) loads, and is rewritten once."""
+    pipeline.ingest([docs_dir])
+    before = Store.open(settings.index_dir, embedder.model_id, embedder.dim)
+    gen = settings.index_dir / (settings.index_dir / "CURRENT").read_text()
+    (gen / "sentence_vectors.npy").unlink()
+    meta = json.loads((gen / "meta.json").read_text())
+    (gen / "meta.json").write_text(json.dumps({**meta, "format": 1}))
+    assert Store.open(settings.index_dir, embedder.model_id, embedder.dim).needs_upgrade
+
+    upgraded = Pipeline(settings, embedder=embedder, generator=small_generator)
+    assert upgraded.store.generation == before.generation + 1
+    assert np.allclose(upgraded.store.sentence_vectors, before.sentence_vectors, atol=1e-5)
+    assert upgraded.store.vectors.shape == before.vectors.shape
+    assert [d.source for d in upgraded.documents()] == ["bees.txt", "harbour.html", "volcano.md"]
+    again = Store.open(settings.index_dir, embedder.model_id, embedder.dim)
+    assert not again.needs_upgrade
+    sentences, _, _ = upgraded.context("When did Etna erupt?", 2)
+    assert sentences
