@@ -34,3 +34,16 @@ def test_sentence_spans_are_trimmed():
         "Dr. Smith arrived at 5 p.m. on Monday.",
         "He left early.",
     ]
+
+
+def test_sentence_spans_are_character_offsets_beyond_ascii():
+    """Offsets index the Python string (not UTF-8 bytes) past curly quotes, accents and emoji."""
+    text = "Prefix 😀 ok. Then “quoted,” she said. Ça va? The U.S. Army met Gen. Miller. End"
+    spans = split_sentences(text, offset=100)
+    assert [text[s - 100 : e - 100] for s, e in spans] == [
+        "Prefix 😀 ok.",
+        "Then “quoted,” she said.",
+        "Ça va?",
+        "The U.S. Army met Gen. Miller.",
+        "End",
+    ]
