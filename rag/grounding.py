@@ -11,167 +11,17 @@ Does not: judge paraphrase beyond shared words (no entailment model), or resolve
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
-import Stemmer
 
 from rag.chunking import split_sentences
+from rag.counts import QUANTITY_QUESTION, bound, rebind
+from rag.text import STOPWORDS, content, numbers, words
 from rag.types import Sentence
 
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "from",
-        "by",
-        "with",
-        "about",
-        "as",
-        "into",
-        "over",
-        "after",
-        "before",
-        "between",
-        "and",
-        "or",
-        "but",
-        "not",
-        "no",
-        "nor",
-        "so",
-        "than",
-        "then",
-        "that",
-        "this",
-        "these",
-        "those",
-        "there",
-        "here",
-        "it",
-        "its",
-        "it's",
-        "he",
-        "she",
-        "they",
-        "them",
-        "their",
-        "his",
-        "her",
-        "him",
-        "we",
-        "us",
-        "our",
-        "you",
-        "your",
-        "i",
-        "me",
-        "my",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "am",
-        "do",
-        "does",
-        "did",
-        "have",
-        "has",
-        "had",
-        "will",
-        "would",
-        "shall",
-        "should",
-        "can",
-        "could",
-        "may",
-        "might",
-        "must",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "many",
-        "much",
-        "more",
-        "most",
-        "some",
-        "any",
-        "all",
-        "each",
-        "other",
-        "such",
-        "only",
-        "own",
-        "same",
-        "very",
-        "just",
-        "also",
-        "one",
-        "ones",
-        "s",
-        "t",
-        "according",
-        "source",
-        "sources",
-        "answer",
-        "question",
-        "text",
-        "passage",
-        # name particles ("al-Qaeda", "van Gogh") carry no meaning of their own
-        "al",
-        "el",
-        "de",
-        "la",
-        "van",
-        "von",
-        "der",
-    ]
-)
-NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-}
 DECLINE_PATTERNS = re.compile(
     r"not found|not (?:mentioned|specified|provided|stated|given|available|known)|"
     r"(?:do|does|did) not (?:say|mention|state|specify|provide|contain|include|give)|"
@@ -188,26 +38,10 @@ ARITHMETIC_CUES = re.compile(
     re.IGNORECASE,
 )
 MIN_QUESTION_OVERLAP = 1 / 3  # share of the question's words the support must contain
-
-
-def words(text: str) -> list[str]:
-    """Lower-case word and number tokens; number words become digits, 1,000 becomes 1000."""
-    text = text.lower().replace("’", "'").replace("‘", "'")
-    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
-    tokens = re.findall(r"\d+(?:\.\d+)?|[a-z]+", re.sub(r"'s\b", "", text))
-    return [NUMBER_WORDS.get(t, t) for t in tokens]
-
-
-_stem = Stemmer.Stemmer("english").stemWord
-
-
-def content(text: str) -> set[str]:
-    """Stemmed content words ("stoned", "stoning" -> "stone")."""
-    return {_stem(w) for w in words(text) if w not in STOPWORDS}
-
-
-def numbers(text: str) -> set[str]:
-    return {w for w in words(text) if w[0].isdigit()}
+# questions that ask for a name: the reply must name someone or something the question does not
+NAME_QUESTION = re.compile(
+    r"^\s*(?i:(?:what|which) (?:is|was|are|were) the names?\b|who\b)(?! (?:is|was|are|were) [A-Z])"
+)
 
 
 def _arithmetic(value: str, pool: set[str]) -> bool:
@@ -249,10 +83,23 @@ def is_decline(reply: str) -> bool:
     return not reply.strip() or bool(DECLINE_PATTERNS.search(reply))
 
 
+def answers_type(claim: str, question: str) -> bool:
+    """Is `claim` the kind of thing the question asks for? A count for "how many/much/old",
+    a name for "who …" / "what is the name …"; anything for other questions."""
+    if QUANTITY_QUESTION.search(question) and not numbers(claim) - numbers(question):
+        return False
+    if NAME_QUESTION.search(question):
+        named = re.findall(r"\b[A-Z][\w’'-]*", claim)
+        return bool({w.lower() for w in named[1:] or named} - set(words(question)) - STOPWORDS)
+    return True
+
+
 def _supports(
     claim: str, question: str, sents: list[Sentence], idx: tuple[int, ...], min_support: float
 ) -> bool:
     """Do the sentences `idx` together state `claim` as an answer to `question`?"""
+    if not answers_type(claim, question):
+        return False
     text = " ".join(sents[i].text for i in idx)
     have, q_words = content(text), content(question)
     if q_words and len(q_words & have) / len(q_words) < MIN_QUESTION_OVERLAP:
@@ -263,13 +110,26 @@ def _supports(
     if any(not (arithmetic and _arithmetic(n, numbers(text))) for n in derived):
         return False
     have = have | derived
-    new = content(claim) - q_words
+    if not _named_in(_names(claim) - _names(question), words(text)):
+        return False  # a name the support does not contain is made up
+    new = {w for w in content(claim) - q_words if not any(_variant(w, q) for q in q_words)}
     if not new - YES_NO:  # restates the question: only a yes/no adds anything
         return bool(new & YES_NO)
     new -= YES_NO
     if len(idx) > 1 and not _linked(claim, question, [sents[i].text for i in idx], derived):
         return False
+    if not derived and not bound(claim, question, [sents[i].text for i in idx]):
+        return False
     return len(new & have) / len(new) >= min_support
+
+
+def _variant(a: str, b: str) -> bool:
+    """One word is a longer form of the other ("austria"/"austrian", "tajik"/"tajikistani")."""
+    return min(len(a), len(b)) >= 5 and (a.startswith(b) or b.startswith(a))
+
+
+def _named_in(names: set[str], pool: list[str]) -> bool:
+    return all(any(n == w or _variant(n, w) for w in pool) for n in names)
 
 
 def _names(text: str) -> set[str]:
@@ -300,11 +160,26 @@ def ground(reply: str, question: str, context: list[Sentence], min_support: floa
             have = content(" ".join(context[i].text for i in idx))
             return (len(new & have), len(q_words & have))
 
-        singles = [(i,) for i in range(len(context))]
-        pairs = list(combinations(range(len(context)), 2))
-        for group in (singles, pairs):
-            ok = [g for g in group if _supports(claim, question, context, g, min_support)]
-            if ok:
-                claims.append(Claim(claim, max(ok, key=score)))
-                break
+        found = _supported_by(claim, question, context, min_support, score)
+        if found is None and (fixed := rebind(claim, question, context)):
+            claim, found = fixed, _supported_by(fixed, question, context, min_support, score)
+        if found:
+            claims.append(Claim(claim, found))
     return claims
+
+
+def _supported_by(
+    claim: str,
+    question: str,
+    context: list[Sentence],
+    min_support: float,
+    score: Callable[[tuple[int, ...]], tuple[int, int]],
+) -> tuple[int, ...] | None:
+    """The best single sentence that supports `claim`, else the best pair, else None."""
+    singles = [(i,) for i in range(len(context))]
+    pairs = list(combinations(range(len(context)), 2))
+    for group in (singles, pairs):
+        ok = [g for g in group if _supports(claim, question, context, g, min_support)]
+        if ok:
+            return max(ok, key=score)
+    return None

@@ -1,6 +1,8 @@
 """The grounding checks on hand-made replies and context sentences (no model involved)."""
 
-from rag.grounding import content, ground, is_decline, words
+from rag.counts import bindings
+from rag.grounding import answers_type, ground, is_decline
+from rag.text import content, words
 from rag.types import Chunk
 
 TEXT = (
@@ -69,3 +71,70 @@ def test_unsupported_words_are_dropped_and_declines_recognised():
     ]:
         assert is_decline(reply)
     assert not is_decline("The attack killed 144 people.")
+
+
+def _sentences(text: str):
+    chunk = Chunk("d:2", "d", "d.txt", "", text, 0, len(text), ((0, len(text)),))
+    return chunk.sentence_list()
+
+
+BOMBING = (
+    "The bomber, who killed 170 Afghans and 13 US service members at the gate in August 2021, "
+    "had been arrested in 2017; the attack in Kerman, Iran, that killed at least 95 and wounded "
+    "more than 200 was in January."
+)
+
+
+def test_a_count_is_read_with_the_question_words_around_it():
+    b = bindings(BOMBING, "How many US service members were killed at the gate?")
+    assert max(b, key=lambda n: b[n]) == "13"
+    assert "2021" not in b and "2017" not in b  # dates are not counts
+    b = bindings(BOMBING, "How many Afghans died at the gate?")
+    assert max(b, key=lambda n: b[n]) == "170"
+    assert bindings(BOMBING, "When was the bomber arrested?") == {}  # not a quantity question
+
+
+def test_a_bare_count_from_the_wrong_slot_is_corrected_and_cited():
+    question = "How many people were wounded in Kerman?"
+    claims = ground("95", question, _sentences(BOMBING), 0.5)
+    assert [(c.text, c.support) for c in claims] == [("more than 200", (0,))]
+    claims = ground("170", "How many US service members were killed?", _sentences(BOMBING), 0.5)
+    assert [c.text for c in claims] == ["13"]
+
+
+def test_a_right_count_is_kept_and_a_sentence_claim_is_not_rewritten():
+    question = "How many Afghans were killed at the gate?"
+    assert [c.text for c in ground("170", question, _sentences(BOMBING), 0.5)] == ["170"]
+    # a claim that says more than the number is checked, never rewritten
+    claim = "The bomber killed 13 Afghans."
+    assert ground(claim, question, _sentences(BOMBING), 0.5) == []
+
+
+def test_a_reply_must_be_the_kind_of_thing_asked_for():
+    wife = "What is the name of Ghamdi's wife?"
+    assert not answers_type("Ghamdi married one of the amir's daughters.", wife)
+    assert answers_type("Ghamdi married Amina.", wife)
+    assert answers_type("Abdul Rahman al-Logari", "Who was the bomber at Abbey Gate?")
+    assert answers_type("a former CIA officer", "Who is Douglas London?")  # asks to describe
+    count = "How many fighters does ISKP have?"
+    assert not answers_type("ISKP has long been committed to attacks abroad.", count)
+    assert answers_type("Eight injuries.", "How many people were injured?")
+    assert answers_type("Anything goes.", "Why did it happen?")
+
+
+CONCERT = (
+    "Extremists planned to attack a Taylor Swift concert in Austria, and a knife attack hit a "
+    "fair in Germany."
+)
+
+
+def test_a_name_the_support_lacks_is_not_supported():
+    question = "In which Austrian city was the Taylor Swift concert?"
+    claim = "The Taylor Swift concert in Austria was scheduled in Vienna."
+    assert ground(claim, question, _sentences(CONCERT), 0.5) == []
+
+
+def test_a_longer_form_of_a_question_word_is_no_answer():
+    question = "In which German city was the knife attack at the fair?"
+    assert ground("The knife attack was in Germany.", question, _sentences(CONCERT), 0.5) == []
+    assert ground("Germany", "Where was the knife attack?", _sentences(CONCERT), 0.5)
