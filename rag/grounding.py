@@ -112,6 +112,8 @@ def _supports(
     have = have | derived
     if not _named_in(_names(claim) - _names(question), words(text)):
         return False  # a name the support does not contain is made up
+    if not _dates(claim) <= _dates(text) | _dates(question):
+        return False  # "May 20" from "May 2024 ... 20 years"
     new = {w for w in content(claim) - q_words if not any(_variant(w, q) for q in q_words)}
     if not new - YES_NO:  # restates the question: only a yes/no adds anything
         return bool(new & YES_NO)
@@ -121,6 +123,15 @@ def _supports(
     if not derived and not bound(claim, question, [sents[i].text for i in idx]):
         return False
     return len(new & have) / len(new) >= min_support
+
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+DAY_MONTH = re.compile(rf"\b({_MONTH})\s+(\d{{1,2}})\b|\b(\d{{1,2}})\s+({_MONTH})")
+
+
+def _dates(text: str) -> set[tuple[str, str]]:
+    """(month, day) pairs written as dates: "March 22", "22 March" -> ("mar", "22")."""
+    return {((m[0] or m[3])[:3].lower(), m[1] or m[2]) for m in DAY_MONTH.findall(text)}
 
 
 def _variant(a: str, b: str) -> bool:
@@ -161,11 +172,34 @@ def ground(reply: str, question: str, context: list[Sentence], min_support: floa
             return (len(new & have), len(q_words & have))
 
         found = _supported_by(claim, question, context, min_support, score)
-        if found is None and (fixed := rebind(claim, question, context)):
-            claim, found = fixed, _supported_by(fixed, question, context, min_support, score)
+        for repair in (rebind, prune_list):
+            if found is None and (fixed := repair(claim, question, context)):
+                claim, found = fixed, _supported_by(fixed, question, context, min_support, score)
         if found:
             claims.append(Claim(claim, found))
     return claims
+
+
+LIST_SEPARATOR = re.compile(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+")
+
+
+def prune_list(claim: str, question: str, context: list[Sentence]) -> str | None:
+    """A list of names ("Iran, Pakistan, Russia, and Turkey") keeps the items named by the one
+    context sentence that names most of them; None when `claim` is no such list or that sentence
+    names all or fewer than two."""
+    items = [i for i in LIST_SEPARATOR.split(claim.rstrip(".")) if i]
+    if len(items) < 3 or any(len(i.split()) > 4 or not re.match(r"[A-Z]", i) for i in items):
+        return None
+    best: list[str] = []
+    for sent in context:
+        pool = words(sent.text)
+        kept = [
+            i for i in items if _named_in({w.lower() for w in re.findall(r"[A-Z]\w+", i)}, pool)
+        ]
+        best = kept if len(kept) > len(best) else best
+    if len(best) < 2 or len(best) == len(items):
+        return None
+    return f"{', '.join(best[:-1])} and {best[-1]}"
 
 
 def _supported_by(

@@ -1,7 +1,7 @@
 """The grounding checks on hand-made replies and context sentences (no model involved)."""
 
 from rag.counts import bindings
-from rag.grounding import answers_type, ground, is_decline
+from rag.grounding import answers_type, ground, is_decline, prune_list
 from rag.text import content, words
 from rag.types import Chunk
 
@@ -138,3 +138,20 @@ def test_a_longer_form_of_a_question_word_is_no_answer():
     question = "In which German city was the knife attack at the fair?"
     assert ground("The knife attack was in Germany.", question, _sentences(CONCERT), 0.5) == []
     assert ground("Germany", "Where was the knife attack?", _sentences(CONCERT), 0.5)
+
+
+def test_a_day_read_off_another_number_is_not_a_date():
+    text = "In a May 2024 audio statement he said they had fought for 20 years."
+    question = "When was the audio statement released?"
+    assert ground("It was released on May 20, 2024.", question, _sentences(text), 0.5) == []
+    assert ground("It was released in May 2024.", question, _sentences(text), 0.5)
+
+
+def test_a_list_keeps_the_items_one_sentence_names():
+    text = "A group threatening China might not threaten Russia, Iran, or Pakistan in the same way."
+    question = "Which countries might a group threatening China not threaten in the same way?"
+    claims = ground(
+        "Afghanistan, Iran, Pakistan, Russia, and Turkey", question, _sentences(text), 0.5
+    )
+    assert [c.text for c in claims] == ["Iran, Pakistan and Russia"]
+    assert prune_list("Iran, Pakistan and Russia", question, _sentences(text)) is None
