@@ -110,7 +110,7 @@ def _supports(
     if any(not (arithmetic and _arithmetic(n, numbers(text))) for n in derived):
         return False
     have = have | derived
-    if not _named_in(_names(claim) - _names(question), words(text)):
+    if not _named_in(_names(claim) - set(words(question)), words(text)):
         return False  # a name the support does not contain is made up
     if not _dates(claim) <= _dates(text) | _dates(question):
         return False  # "May 20" from "May 2024 ... 20 years"
