@@ -158,7 +158,7 @@ def test_a_list_keeps_the_items_one_sentence_names():
 
 
 def test_names_from_a_lower_case_question_are_not_new():
-    text = "Bonito and false albacore are caught in the sound in late summer."
+    text = "Fish caught in the sound in late summer include bonito and false albacore."
     question = "what kind of fish can you catch in the long island sound"
     claims = ground("Bonito is caught in the Long Island Sound.", question, _sentences(text), 0.5)
     assert [c.support for c in claims] == [(0,)]
