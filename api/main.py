@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
     app = FastAPI(
         title="rag",
-        version="0.1.0",
+        version="0.2.0",
         summary="Grounded, cited answers from your own documents, offline.",
         description="Every route except /healthz, /readyz, the page and /docs needs "
         "`Authorization: Bearer <key>` when the server has RAG_API_KEY set.",
