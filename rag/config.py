@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=10)
     min_support: float = Field(0.5, ge=0.0, le=1.0, description="grounding threshold")
     decline_threshold: float = Field(
-        0.7, ge=0.0, le=1.0, description="the model may decline only above this probability"
+        0.5, ge=0.0, le=1.0, description="the model may decline only above this probability"
     )
     # web server (`rag serve`)
     api_key: str | None = Field(None, description="when set, the API needs `Bearer <key>`")
