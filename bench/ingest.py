@@ -16,8 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from embeddings import Embedder
 from rag.chunking import chunk_document
 from rag.config import Settings
@@ -125,7 +123,7 @@ def run(
         old, vecs = pipeline.store.docs, pipeline.store.vectors
         upserts, row = [], 0
         for d, cs in zip(loaded, per_doc, strict=True):
-            sents = np.vstack([pipeline.store.sentence_rows(row + i) for i in range(len(cs))])
+            sents = [pipeline.store.sentence_rows(row + i) for i in range(len(cs))]
             upserts.append(Upsert(old[d.doc_id], cs, vecs[row : row + len(cs)], sents))
             row += len(cs)
         store.apply(upserts)

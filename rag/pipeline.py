@@ -94,19 +94,20 @@ class Pipeline:
         self.store = self._open()
         if self.store.needs_upgrade:
             with self.store.locked():
-                self.store = self._open()
-                if self.store.needs_upgrade:
-                    self._upgrade(self.store)
+                self.store = self._open_for_write()
         self.retriever = Retriever(self.store, self.embedder)
 
     def _open(self) -> Store:
         return Store.open(self.settings.index_dir, self.embedder.model_id, self.embedder.dim)
 
-    def _upgrade(self, store: Store) -> None:
-        """An index from before sentence vectors were stored: embed them once and rewrite it."""
-        _, sentence_vecs = self._embed(store.chunks)
-        store.upgrade(np.vstack([np.zeros((0, self.embedder.dim)), *sentence_vecs]))
-        store.commit()
+    def _open_for_write(self) -> Store:
+        """The live index, upgraded first when it predates stored sentence vectors (embedded
+        once and rewritten). Call with the store lock held."""
+        store = self._open()
+        if store.needs_upgrade:
+            store.upgrade(self._embed(store.chunks)[1])
+            store.commit()
+        return store
 
     def _embed(
         self, chunks: list[Chunk], progress: Progress | None = None
@@ -162,9 +163,7 @@ class Pipeline:
     ) -> None:
         s = self.settings
         with self.store.locked():
-            store = self._open()
-            if store.needs_upgrade:
-                self._upgrade(store)
+            store = self._open_for_write()
             todo: list[tuple[DocumentInfo, list[Chunk]]] = []
             for doc in docs:
                 old = store.docs.get(doc.doc_id)
@@ -184,8 +183,7 @@ class Pipeline:
             upserts, row = [], 0
             for info, chunks in todo:
                 rows = slice(row, row + len(chunks))
-                sents = np.vstack([np.zeros((0, self.embedder.dim)), *sentence_vecs[rows]])
-                upserts.append(Upsert(info, chunks, vectors[rows], sents))
+                upserts.append(Upsert(info, chunks, vectors[rows], sentence_vecs[rows]))
                 row += len(chunks)
             if upserts:
                 store.apply(upserts)
@@ -194,9 +192,7 @@ class Pipeline:
 
     def remove(self, doc_id: str) -> DocumentInfo:
         with self.store.locked():
-            store = self._open()
-            if store.needs_upgrade:
-                self._upgrade(store)
+            store = self._open_for_write()
             info = next((d for d in store.docs.values() if doc_id in (d.doc_id, d.source)), None)
             store.apply([], {info.doc_id if info else doc_id})
             store.commit()

@@ -39,7 +39,7 @@ class Upsert(NamedTuple):
     info: DocumentInfo
     chunks: list[Chunk]
     vectors: np.ndarray  # (len(chunks), dim)
-    sentence_vectors: np.ndarray  # (sum of len(c.sentences), dim)
+    sentence_vectors: list[np.ndarray]  # per chunk, (len(chunk.sentences), dim)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -153,18 +153,20 @@ class Store:
             self.docs[u.info.doc_id] = u.info
             chunks.extend(u.chunks)
             vectors.append(np.asarray(u.vectors, dtype=np.float32).reshape(-1, self.dim))
-            sentence_vectors.append(
-                np.asarray(u.sentence_vectors, dtype=np.float32).reshape(-1, self.dim)
-            )
+            sentence_vectors.extend(u.sentence_vectors)
         self.chunks = chunks
         self.vectors = np.vstack(vectors)
-        self.sentence_vectors = np.vstack([np.zeros((0, self.dim), np.float32), *sentence_vectors])
-        self._index_sentences()
+        self._set_sentence_vectors(sentence_vectors)
 
-    def upgrade(self, sentence_vectors: np.ndarray) -> None:
-        """Give a format-1 store its sentence vectors (in memory; `commit` writes format 2)."""
-        self.sentence_vectors = np.asarray(sentence_vectors, dtype=np.float32)
+    def upgrade(self, sentence_vectors: list[np.ndarray]) -> None:
+        """Give a format-1 store its sentence vectors, one array per chunk (in memory; `commit`
+        writes format 2)."""
         self.needs_upgrade = False
+        self._set_sentence_vectors(sentence_vectors)
+
+    def _set_sentence_vectors(self, per_chunk: list[np.ndarray]) -> None:
+        rows = [np.asarray(v, dtype=np.float32).reshape(-1, self.dim) for v in per_chunk]
+        self.sentence_vectors = np.vstack([np.zeros((0, self.dim), np.float32), *rows])
         self._index_sentences()
 
     def commit(self) -> None:
