@@ -24,6 +24,11 @@ BINDING_WINDOW = 4  # words on each side of a number that it is read with
 # words that belong to the number they precede or follow ("at least 95", "$10 million")
 _PARTS = "at least more than less fewer up to over under nearly almost about around roughly some"
 NUMBER_PARTS = frozenset(f"{_PARTS} approximately million billion thousand hundred percent".split())
+# the words a count is quoted with when it is corrected ("more than 200")
+MODIFIER = (
+    r"(?:at least|more than|less than|fewer than|up to|over|nearly|almost|about|around|roughly|"
+    r"some)"
+)
 _MONTHS = "january february march april may june july august september october november december"
 MONTHS = frozenset(_MONTHS.split())
 
@@ -43,13 +48,14 @@ def bindings(sentence: str, question: str) -> dict[str, float]:
     if not match:
         return {}
     noun = content(match["noun"])
-    rest = content(question) - noun - numbers(question)
+    asked = numbers(question)
+    rest = content(question) - noun - asked
     tokens = _binding_tokens(sentence)
     scores: dict[str, float] = {}
     for i, tok in enumerate(tokens):
         near = {tokens[j] for j in (i - 1, i + 1) if 0 <= j < len(tokens)}
         year = tok.isdigit() and 1900 <= int(tok) <= 2100
-        if not tok[0].isdigit() or tok in numbers(question) or year or near & MONTHS:
+        if not tok[0].isdigit() or tok in asked or year or near & MONTHS:
             continue
         score = 0.0
         for step in (-1, 1):
@@ -62,9 +68,9 @@ def bindings(sentence: str, question: str) -> dict[str, float]:
                 if tokens[j] in NUMBER_PARTS:
                     continue
                 d += 1
-                root = stem(tokens[j])
                 if tokens[j] in STOPWORDS:
                     continue
+                root = stem(tokens[j])
                 if step == 1 and root in noun:
                     score += 2 / d
                 elif root in noun or root in rest:
@@ -73,15 +79,18 @@ def bindings(sentence: str, question: str) -> dict[str, float]:
     return scores
 
 
+def _misread(n: str, scores: dict[str, float]) -> bool:
+    """Another count in the sentence is read with the question's words more than `n` is."""
+    return n in scores and scores[n] < max(scores.values())
+
+
 def bound(claim: str, question: str, texts: list[str]) -> bool:
     """For a quantity question: is each number the claim takes from the support the count
     there that is read with the question's words (not another one in the same sentence)?"""
-    for n in numbers(claim) - numbers(question):
-        for text in texts:
-            b = bindings(text, question)
-            if n in b and b[n] < max(b.values()):
-                return False
-    return True
+    asked = numbers(question)
+    return not any(
+        _misread(n, bindings(text, question)) for n in numbers(claim) - asked for text in texts
+    )
 
 
 def rebind(claim: str, question: str, context: list[Sentence]) -> str | None:
@@ -92,12 +101,11 @@ def rebind(claim: str, question: str, context: list[Sentence]) -> str | None:
     (n,) = numbers(claim)
     for sent in context:
         b = bindings(sent.text, question)
-        if n in b and b[n] < max(b.values()):
+        if _misread(n, b):
             best = max(b, key=lambda k: b[k])
             if list(b.values()).count(b[best]) == 1:
                 phrase = re.search(
-                    r"(?:(?:at least|more than|less than|fewer than|up to|over|nearly|almost|"
-                    r"about|around|roughly|some)\s+)?\$?"
+                    rf"(?:{MODIFIER}\s+)?\$?"
                     + re.escape(best).replace(r"\.", r"[.,]")
                     + r"(?:\s+(?:million|billion|thousand))?\b",
                     sent.text,
