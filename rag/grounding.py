@@ -31,6 +31,9 @@ DECLINE_PATTERNS = re.compile(
 )
 DECLINE_TEXT = "The documents don't say."
 YES_NO = frozenset({"yes", "no"})
+TIME_UNITS = frozenset(
+    {"years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour", "decades"}
+)
 # questions that ask for a number computed from two stated ones
 ARITHMETIC_CUES = re.compile(
     r"\b(?:total|combined|together|sum|difference|how many more|how much more|how many fewer|"
@@ -84,10 +87,20 @@ def is_decline(reply: str) -> bool:
 
 
 def answers_type(claim: str, question: str) -> bool:
-    """Is `claim` the kind of thing the question asks for? A count for "how many/much/old",
-    a name for "who …" / "what is the name …"; anything for other questions."""
-    if QUANTITY_QUESTION.search(question) and not numbers(claim) - numbers(question):
+    """Is `claim` the kind of thing the question asks for? A count for "how many/much/old"
+    (for "how many X", not only a duration unless X is a time unit), a name for "who …" /
+    "what is the name …"; anything for other questions."""
+    quantity = QUANTITY_QUESTION.search(question)
+    if quantity and not numbers(claim) - numbers(question):
         return False
+    counted = set(words(quantity["noun"])) if quantity else set()
+    if quantity and "many" in quantity[0].lower() and not counted & TIME_UNITS:
+        w = words(claim)
+        durations = {
+            a for a, b in zip(w, w[1:], strict=False) if a[0].isdigit() and b in TIME_UNITS
+        }
+        if numbers(claim) - numbers(question) <= durations:
+            return False  # "3 years" says how long, not "how many strikes"
     if NAME_QUESTION.search(question):
         named = re.findall(r"\b[A-Z][\w’'-]*", claim)
         return bool({w.lower() for w in named[1:] or named} - set(words(question)) - STOPWORDS)
@@ -172,12 +185,30 @@ def ground(reply: str, question: str, context: list[Sentence], min_support: floa
             return (len(new & have), len(q_words & have))
 
         found = _supported_by(claim, question, context, min_support, score)
-        for repair in (rebind, prune_list):
+        for repair in (rebind, prune_list, drop_days):
             if found is None and (fixed := repair(claim, question, context)):
                 claim, found = fixed, _supported_by(fixed, question, context, min_support, score)
         if found:
             claims.append(Claim(claim, found))
     return claims
+
+
+DATE_WITH_DAY = re.compile(  # "May 20, 2024" or "20 May 2024", the year not included
+    rf"\b({_MONTH})\s+\d{{1,2}},?(?=\s+\d{{4}}\b)|\b\d{{1,2}}\s+({_MONTH})(?=\s+\d{{4}}\b)"
+)
+
+
+def drop_days(claim: str, question: str, context: list[Sentence]) -> str | None:
+    """ "May 20, 2024" -> "May 2024" when no source or the question gives that day: a small
+    model often adds a day to a month the source names. None when nothing is dropped."""
+    known = _dates(" ".join(s.text for s in context)) | _dates(question)
+
+    def fix(m: re.Match[str]) -> str:
+        month = m[1] or m[2]
+        return m[0] if _dates(m[0]) <= known else month
+
+    fixed = DATE_WITH_DAY.sub(fix, claim)
+    return fixed if fixed != claim else None
 
 
 LIST_SEPARATOR = re.compile(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+")
