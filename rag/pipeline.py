@@ -165,14 +165,22 @@ class Pipeline:
         with self.store.locked():
             store = self._open_for_write()
             todo: list[tuple[DocumentInfo, list[Chunk]]] = []
+            stored: dict[str, list[str]] = {}
+            for c in store.chunks:
+                stored.setdefault(c.doc_id, []).append(c.id)
             for doc in docs:
                 old = store.docs.get(doc.doc_id)
-                if old is not None and old.sha256 == doc.sha256:
-                    report.unchanged.append(doc.source)
-                    continue
                 chunks = chunk_document(
                     doc.doc_id, doc.source, doc.text, s.chunk_chars, s.chunk_overlap
                 )
+                # unchanged = same text cut the same way (new chunk settings re-chunk it)
+                if (
+                    old is not None
+                    and old.sha256 == doc.sha256
+                    and stored.get(doc.doc_id) == [c.id for c in chunks]
+                ):
+                    report.unchanged.append(doc.source)
+                    continue
                 info = DocumentInfo(
                     doc.doc_id, doc.source, doc.title, doc.sha256, len(doc.text), len(chunks)
                 )

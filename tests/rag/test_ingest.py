@@ -23,6 +23,23 @@ def test_ingest_then_reingest_is_idempotent(pipeline: Pipeline, docs_dir: Path):
     assert [c.id for c in pipeline.store.chunks] == chunk_ids
 
 
+def test_new_chunk_settings_rechunk_an_unchanged_document(
+    pipeline: Pipeline, settings, embedder, small_generator, corpus: Path
+):
+    first = pipeline.ingest([corpus])
+    before = len(pipeline.store.chunks)
+    smaller = Pipeline(
+        settings.model_copy(update={"chunk_chars": 400}),
+        embedder=embedder,
+        generator=small_generator,
+    )
+    report = smaller.ingest([corpus])
+    assert report.updated == first.added and not report.unchanged
+    assert len(smaller.store.chunks) > before
+    assert max(len(c.text) for c in smaller.store.chunks) < 900
+    assert smaller.ingest([corpus]).unchanged == first.added  # and then it is stable
+
+
 def test_changed_document_replaces_its_chunks(pipeline: Pipeline, docs_dir: Path):
     pipeline.ingest([docs_dir])
     (docs_dir / "volcano.md").write_text("# Volcanoes\nMount Fuji last erupted in 1707.\n")
