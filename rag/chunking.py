@@ -1,10 +1,9 @@
 """Split a document's text into sentence-aware, overlapping chunks with exact character spans.
 
 Paragraphs are lines. A short line without closing punctuation is a section heading: it becomes
-the `title` of the chunks that follow, and the first sentence of the chunk after it (captions
-and bylines look like headings and must stay searchable). Consecutive paragraphs of one section
-are packed up to `target` characters; a longer paragraph is cut between sentences, consecutive
-pieces sharing `overlap` sentences. `chunk.text == text[chunk.start:chunk.end]` always holds.
+the `title` of the chunks that follow. Consecutive paragraphs of one section are packed up to
+`target` characters; a longer paragraph is cut between sentences, consecutive pieces sharing
+`overlap` sentences. `chunk.text == text[chunk.start:chunk.end]` always holds.
 Does not: split inside a sentence (a single sentence longer than `target` stays whole).
 """
 
@@ -39,28 +38,18 @@ def _is_heading(line: str) -> bool:
     return 0 < len(line) <= 80 and not re.search(r"[.!?:;,\"”']$", line) and len(line.split()) <= 12
 
 
-def _paragraphs(text: str) -> list[tuple[str, int, int, list[Span]]]:
-    """(section title, start, end, heading spans) for each paragraph line.
-
-    Heading lines are text too (a caption or a byline is often one): each is kept as a leading
-    sentence of the paragraph after it, or as a paragraph of its own at the end."""
-    out: list[tuple[str, int, int, list[Span]]] = []
-    title, pos, pending = "", 0, []
+def _paragraphs(text: str) -> list[tuple[str, int, int]]:
+    """(section title, start, end) for each non-heading paragraph line."""
+    out, title, pos = [], "", 0
     for line in text.split("\n"):
         start, end = pos, pos + len(line)
         pos = end + 1
-        stripped = line.strip()
-        if not stripped:
+        if not line.strip():
             continue
-        if _is_heading(stripped):
-            title = stripped
-            lead = start + len(line) - len(line.lstrip())
-            pending.append((lead, lead + len(stripped)))
+        if _is_heading(line.strip()):
+            title = line.strip()
         else:
-            out.append((title, start, end, pending))
-            pending = []
-    if pending:
-        out.append((title, pending[0][0], pending[-1][1], pending))
+            out.append((title, start, end))
     return out
 
 
@@ -85,11 +74,8 @@ def chunk_document(
 ) -> list[Chunk]:
     """Chunks of one document, in order, with stable content-derived ids."""
     units: list[tuple[str, list[Span]]] = []  # (title, sentences) per packed unit
-    for title, start, end, headings in _paragraphs(text):
-        if headings and headings[-1][1] >= end:  # trailing headings, no paragraph after them
-            sentences = headings
-        else:
-            sentences = headings + (split_sentences(text[start:end], start) or [(start, end)])
+    for title, start, end in _paragraphs(text):
+        sentences = split_sentences(text[start:end], start) or [(start, end)]
         last = units[-1] if units else None
         if (
             last is not None

@@ -47,32 +47,3 @@ def test_sentence_spans_are_character_offsets_beyond_ascii():
         "The U.S. Army met Gen. Miller.",
         "End",
     ]
-
-
-def test_heading_lines_are_titles_and_searchable_sentences():
-    """A caption or byline looks like a heading; it must still reach the index as text."""
-    text = (
-        "Intro\n"
-        "The bridge opened in 1932. It is painted green.\n"
-        "\n"
-        "Photo by Anna Keller/Getty Images\n"
-        "The museum is independent.\n"
-        "Last updated June 2024"
-    )
-    chunks = chunk_document("d", "d.txt", text, target=900)
-    sentences = [s.text for c in chunks for s in c.sentence_list()]
-    assert sentences == [
-        "Intro",
-        "The bridge opened in 1932.",
-        "It is painted green.",
-        "Photo by Anna Keller/Getty Images",
-        "The museum is independent.",
-        "Last updated June 2024",
-    ]
-    assert [c.title for c in chunks] == [
-        "Intro",
-        "Photo by Anna Keller/Getty Images",
-        "Last updated June 2024",
-    ]
-    for c in chunks:
-        assert text[c.start : c.end] == c.text
