@@ -5,7 +5,8 @@ The prompt is the pipeline's own: a `LlamaGenerator` subclass records the messag
 to `stream` (nothing is rebuilt here), and `LlamaGenerator.render` turns them into the prompt
 text. A first, "dry" pass records each question's messages without generating; the timed pass
 checks the pipeline sent the same messages again. Before every timed call the llama.cpp KV cache
-is reset, so neither side reuses the other's prompt evaluation.
+is reset to the kept prompt prefix (instructions and examples, see `LlamaGenerator.keep_prefix`),
+so both sides start from the same state and neither reuses the other's prompt evaluation.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def run(
             messages: list[dict[str, str]] = messages,
         ) -> None:
             gen.llm.reset()
+            gen.restore_prefix()
             gen.calls.clear()
             t0 = time.perf_counter()
             ans = pipeline.ask(q["question"])
@@ -101,6 +103,7 @@ def run(
             temperature: float = temperature,
         ) -> None:
             gen.llm.reset()
+            gen.restore_prefix()
             t0 = time.perf_counter()
             out: Any = gen.llm.create_completion(
                 prompt, max_tokens=max_tokens, temperature=temperature, top_k=1, stop=stops

@@ -243,6 +243,7 @@ def _fingerprint(qset: QuestionSet, settings: Settings, k: int) -> dict[str, Any
     qhash = hashlib.sha256(json.dumps(qset.questions, sort_keys=True).encode()).hexdigest()
     model = settings.model_path.resolve() if settings.model_path else settings.model
     keys = ["context_sentences", "max_tokens", "temperature", "min_support", "decline_threshold"]
+    keys += ["prompt_examples"]
     keys += ["n_ctx", "chunk_chars", "chunk_overlap"]
     return {
         "set": qset.key,

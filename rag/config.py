@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     decline_threshold: float = Field(
         0.5, ge=0.0, le=1.0, description="the model may decline only above this probability"
     )
+    prompt_examples: bool = Field(
+        False,
+        description="open the prompt with worked examples: more answers, fewer declines "
+        "(measured in docs/evaluation.md)",
+    )
     # web server (`rag serve`)
     api_key: str | None = Field(None, description="when set, the API needs `Bearer <key>`")
     max_queue: int = Field(8, ge=1, le=256, description="requests waiting for or using the model")

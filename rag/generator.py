@@ -1,19 +1,29 @@
 """The answer model: a GGUF file run by llama.cpp (llama-cpp-python), streamed token by token.
 
 Prompts are rendered with the model's own chat template (from the GGUF metadata). llama.cpp
-keeps the KV cache of the previous call, so a fixed prompt prefix is evaluated once per process.
+keeps the KV cache of the previous call; `keep_prefix` also keeps the KV state of a fixed
+prompt prefix (instructions and examples), restores it when another prompt ran in between, and
+saves it to disk so the next process loads it instead of evaluating it again.
 Does not: batch requests (callers serialise access; see `lock`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import hashlib
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rag.errors import ModelMissingError
+
+Messages = list[dict[str, str]]
+PREFIX_MARGIN = 4  # tokens left off the shared prefix: the text after it may merge with them
 
 
 @dataclass
@@ -53,6 +63,8 @@ class LlamaGenerator:
             bos_token=self._piece(bos),
         )
         self.lock = threading.Lock()
+        self.prefix: list[int] = []  # token ids whose KV state `_state` holds
+        self._state = b""
 
     def _piece(self, token: int) -> str:
         if token < 0:
@@ -64,8 +76,80 @@ class LlamaGenerator:
         stops = out.stop if isinstance(out.stop, list) else [out.stop] if out.stop else []
         return out.prompt, [s for s in stops if s]
 
+    def tokenize(self, prompt: str) -> list[int]:
+        """Token ids of a rendered prompt, as `create_completion` would make them."""
+        return self.llm.tokenize(prompt.encode(), add_bos=True, special=True)
+
     def count_tokens(self, text: str) -> int:
-        return len(self.llm.tokenize(text.encode(), add_bos=False, special=True))
+        return len(self.tokenize(text))
+
+    def keep_prefix(self, a: Messages, b: Messages, cache_dir: Path | None = None) -> int:
+        """Evaluate the tokens that prompts `a` and `b` share, once, and keep their KV state.
+
+        `a` and `b` are two prompts of one kind that differ only in their variable part; what
+        they share is the fixed prefix. With `cache_dir`, the state is loaded from there when a
+        previous process saved it (same model file, llama.cpp version and prefix), else
+        evaluated and saved. Returns the prefix length in tokens. Hold `lock`."""
+        ta, tb = (self.tokenize(self.render(m)[0]) for m in (a, b))
+        shared = next((i for i, (x, y) in enumerate(zip(ta, tb, strict=False)) if x != y), 0)
+        prefix = ta[: max(0, shared - PREFIX_MARGIN)]
+        if not prefix:
+            return 0
+        path = cache_dir / f"prefix-{self._key(prefix)}.kv" if cache_dir else None
+        if prefix != self.prefix and not (path and path.is_file() and self._load(path, prefix)):
+            self.llm.reset()
+            self.llm.eval(prefix)
+            self.prefix, self._state = prefix, self._save()
+        if path is not None and not path.is_file():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".tmp{os.getpid()}")
+                tmp.write_bytes(self._state)
+                os.replace(tmp, path)
+            except OSError:
+                pass  # a read-only home: the prefix is kept in memory only
+        return len(prefix)
+
+    def _key(self, prefix: list[int]) -> str:
+        import llama_cpp
+
+        st = self.path.stat()
+        ident = f"{self.path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{llama_cpp.__version__}|"
+        ident += f"{self.llm.n_ctx()}|{np.asarray(prefix, np.int32).tobytes().hex()}"
+        return hashlib.sha256(ident.encode()).hexdigest()[:16]
+
+    def _save(self) -> bytes:
+        import llama_cpp
+
+        ctx = self.llm._ctx.ctx
+        size = llama_cpp.llama_state_get_size(ctx)
+        buf = (ctypes.c_uint8 * size)()
+        n = llama_cpp.llama_state_get_data(ctx, buf, size)
+        return ctypes.string_at(buf, n)
+
+    def _load(self, path: Path, prefix: list[int]) -> bool:
+        self.prefix, self._state = prefix, path.read_bytes()
+        if self.restore_prefix():
+            return True
+        self.prefix, self._state = [], b""
+        path.unlink(missing_ok=True)  # from another llama.cpp build: evaluate afresh
+        return False
+
+    def restore_prefix(self) -> bool:
+        """Put the kept prefix back into the KV cache (after another prompt replaced it)."""
+        import llama_cpp
+
+        llm, n = self.llm, len(self.prefix)
+        if not n:
+            return False
+        buf = (ctypes.c_uint8 * len(self._state)).from_buffer_copy(self._state)
+        if llama_cpp.llama_state_set_data(llm._ctx.ctx, buf, len(self._state)) != len(buf):
+            llm.reset()
+            return False
+        llm.input_ids[:n] = self.prefix
+        llm.n_tokens = n
+        llm._requires_eval = True  # logits come from the next decode, not the restored state
+        return True
 
     def stream(
         self,
@@ -80,10 +164,15 @@ class LlamaGenerator:
         Hold `self.lock` around the whole iteration when several threads share the model.
         """
         prompt, stops = self.render(messages)
+        tokens = self.tokenize(prompt)
         stats = stats if stats is not None else Generation()
-        stats.prompt_tokens = self.count_tokens(prompt)
+        stats.prompt_tokens = len(tokens)
+        n = len(self.prefix)
+        live = self.llm.input_ids[: min(n, self.llm.n_tokens)].tolist()
+        if n and tokens[:n] == self.prefix and live != self.prefix:
+            self.restore_prefix()
         stream = self.llm.create_completion(
-            prompt=prompt,
+            prompt=tokens,
             max_tokens=max_tokens,
             temperature=temperature,
             top_k=1 if temperature == 0 else 40,

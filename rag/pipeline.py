@@ -25,18 +25,11 @@ from rag.documents import LoadedDocument, iter_files, load_bytes, load_file
 from rag.errors import BadQuestionError, DocumentError
 from rag.generator import Generation, LlamaGenerator
 from rag.models import resolve_model
+from rag.prompt import EXAMPLES, answer_messages, condense_messages
 from rag.retrieval import Retriever
 from rag.store import Store, Upsert
 from rag.types import Answer, Chunk, Citation, DocumentInfo, Hit, Sentence, Timings
 
-SYSTEM = (
-    "Answer the question in one short sentence, using only the facts in the numbered sources. "
-    "If the sources do not contain the answer, reply exactly: NOT FOUND"
-)
-CONDENSE = (
-    "Rewrite the last question so it can be understood without the conversation. "
-    "Reply with the rewritten question only."
-)
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
 TokenSink = Callable[[str], None]
 
@@ -129,6 +122,10 @@ class Pipeline:
             s = self.settings
             self._generator = LlamaGenerator(path, n_ctx=s.n_ctx, n_threads=s.n_threads)
         return self._generator
+
+    def _cache_dir(self) -> Path:
+        """Where the answer model's prompt-prefix state is kept between processes."""
+        return self.settings.home / "cache"
 
     # ---- documents -----------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
@@ -227,13 +224,8 @@ class Pipeline:
 
     def condense(self, question: str, history: list[dict[str, str]]) -> str:
         """Turn a follow-up ("and how many did it kill?") into a standalone question."""
-        turns = "\n".join(f"{m['role']}: {m['content']}" for m in history[-4:])
-        messages = [
-            {"role": "system", "content": CONDENSE},
-            {"role": "user", "content": f"{turns}\nuser: {question}\n\nRewritten question:"},
-        ]
         with self.generator.lock:
-            out = "".join(self.generator.stream(messages, max_tokens=48))
+            out = "".join(self.generator.stream(condense_messages(question, history), 48))
         out = out.strip().strip('"').splitlines()[0].strip() if out.strip() else ""
         return out or question
 
@@ -283,16 +275,18 @@ class Pipeline:
         if not sentences:
             timings.total_s = round(time.perf_counter() - t0, 4)
             return Answer(grounding.DECLINE_TEXT, True, [], timings, hits)
-        sources = "\n".join(f"[{i}] {s.text}" for i, s in enumerate(sentences, 1))
-        messages = [
-            {"role": "system", "content": SYSTEM},
-            {"role": "user", "content": f"Sources:\n{sources}\n\nQuestion: {question}"},
-        ]
+        examples = EXAMPLES if self.settings.prompt_examples else ()
+        messages = answer_messages(question, [s.text for s in sentences], examples)
         stats = Generation()
         gate = DeclineGate(generator, self.settings.decline_threshold)
         pieces: list[str] = []
         ttft = None
         with generator.lock:
+            generator.keep_prefix(
+                answer_messages("A?", ["a."], examples),
+                answer_messages("B?", ["b."], examples),
+                self._cache_dir(),
+            )
             for piece in generator.stream(
                 messages,
                 max_tokens=max_tokens or self.settings.max_tokens,

@@ -69,3 +69,15 @@ def test_follow_up_is_rewritten_with_the_conversation(essay: Pipeline):
     ]
     standalone = essay.condense("How many people did it kill?", history)
     assert "crocus" in standalone.lower() or "moscow" in standalone.lower(), standalone
+
+
+def test_prompt_examples_are_opt_in_and_cached_on_disk(essay: Pipeline, embedder, small_generator):
+    question = "Who is the subject of a $10 million Rewards for Justice bounty?"
+    plain = essay.ask(question)
+    settings = essay.settings.model_copy(update={"prompt_examples": True})
+    with_examples = Pipeline(settings, embedder=embedder, generator=small_generator)
+    answer = with_examples.ask(question)
+    assert answer.timings.prompt_tokens > plain.timings.prompt_tokens + 200
+    assert len(list((settings.home / "cache").glob("prefix-*.kv"))) == 2  # one per prompt kind
+    if not answer.declined:
+        _check_citations(with_examples, answer)
