@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -28,6 +29,13 @@ from rag.pipeline import Pipeline
 STATIC = Path(__file__).parent / "static"
 
 
+def _version() -> str:
+    try:
+        return metadata.version("rag-grounded")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
     settings = settings or get_settings()
     state = AppState(settings, pipeline)
@@ -41,7 +49,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
     app = FastAPI(
         title="rag",
-        version="0.2.0",
+        version=_version(),
         summary="Grounded, cited answers from your own documents, offline.",
         description="Every route except /healthz, /readyz, the page and /docs needs "
         "`Authorization: Bearer <key>` when the server has RAG_API_KEY set.",
