@@ -1,7 +1,9 @@
 """The grounding checks on hand-made replies and context sentences (no model involved)."""
 
+import numpy as np
+
 from rag.counts import bindings
-from rag.grounding import answers_type, ground, is_decline, prune_list
+from rag.grounding import answers_type, ground, is_decline, prune_list, select_sentences
 from rag.text import content, words
 from rag.types import Chunk
 
@@ -174,3 +176,13 @@ def test_names_from_a_lower_case_question_are_not_new():
     question = "what kind of fish can you catch in the long island sound"
     claims = ground("Bonito is caught in the Long Island Sound.", question, _sentences(text), 0.5)
     assert [c.support for c in claims] == [(0,)]
+
+
+def test_sentence_selection_counts_longer_forms_of_question_words():
+    """ "leads" and "leader" stem apart (lead / leader); selection still sees the shared word."""
+    text = "ISKP stands out as the exception. Sanaullah Ghafari is the enigmatic ISKP leader."
+    chunk = Chunk("d:3", "d", "d.txt", "", text, 0, len(text), ((0, 33), (34, len(text))))
+    candidates = chunk.sentence_list()
+    flat = np.zeros((2, 4), dtype=np.float32)  # equal cosine: only the shared words decide
+    chosen = select_sentences("Who leads ISKP?", candidates, flat, np.zeros(4, np.float32), 1)
+    assert [s.text for s in chosen] == ["Sanaullah Ghafari is the enigmatic ISKP leader."]
