@@ -17,6 +17,7 @@ from itertools import combinations
 
 import numpy as np
 
+from rag import dates
 from rag.chunking import split_sentences
 from rag.counts import QUANTITY_QUESTION, bound, rebind
 from rag.text import STOPWORDS, content, numbers, words
@@ -129,8 +130,10 @@ def _supports(
     have = have | derived
     if not _named_in(_names(claim) - set(words(question)), words(text)):
         return False  # a name the support does not contain is made up
-    if not _dates(claim) <= _dates(text) | _dates(question):
+    if not dates.day_months(claim) <= dates.day_months(text) | dates.day_months(question):
         return False  # "May 20" from "May 2024 ... 20 years"
+    if dates.misread(claim, question, [sents[i].text for i in idx]):
+        return False  # the date of another event in the same sentence
     new = {w for w in content(claim) - q_words if not any(_variant(w, q) for q in q_words)}
     if not new - YES_NO:  # restates the question: only a yes/no adds anything
         return bool(new & YES_NO)
@@ -140,15 +143,6 @@ def _supports(
     if not derived and not bound(claim, question, [sents[i].text for i in idx]):
         return False
     return len(new & have) / len(new) >= min_support
-
-
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-DAY_MONTH = re.compile(rf"\b({_MONTH})\s+(\d{{1,2}})\b|\b(\d{{1,2}})\s+({_MONTH})")
-
-
-def _dates(text: str) -> set[tuple[str, str]]:
-    """(month, day) pairs written as dates: "March 22", "22 March" -> ("mar", "22")."""
-    return {((m[0] or m[3])[:3].lower(), m[1] or m[2]) for m in DAY_MONTH.findall(text)}
 
 
 def _variant(a: str, b: str, shortest: int = 5) -> bool:
@@ -189,7 +183,7 @@ def ground(reply: str, question: str, context: list[Sentence], min_support: floa
             return (len(new & have), len(q_words & have))
 
         found = _supported_by(claim, question, context, min_support, score)
-        for repair in (rebind, prune_list, drop_days):
+        for repair in (rebind, prune_list, dates.drop_days, rebind_date):
             if found is None and (fixed := repair(claim, question, context)):
                 claim, found = fixed, _supported_by(fixed, question, context, min_support, score)
         if found:
@@ -197,22 +191,8 @@ def ground(reply: str, question: str, context: list[Sentence], min_support: floa
     return claims
 
 
-DATE_WITH_DAY = re.compile(  # "May 20, 2024" or "20 May 2024", the year not included
-    rf"\b({_MONTH})\s+\d{{1,2}},?(?=\s+\d{{4}}\b)|\b\d{{1,2}}\s+({_MONTH})(?=\s+\d{{4}}\b)"
-)
-
-
-def drop_days(claim: str, question: str, context: list[Sentence]) -> str | None:
-    """ "May 20, 2024" -> "May 2024" when no source or the question gives that day: a small
-    model often adds a day to a month the source names. None when nothing is dropped."""
-    known = _dates(" ".join(s.text for s in context)) | _dates(question)
-
-    def fix(m: re.Match[str]) -> str:
-        month = m[1] or m[2]
-        return m[0] if _dates(m[0]) <= known else month
-
-    fixed = DATE_WITH_DAY.sub(fix, claim)
-    return fixed if fixed != claim else None
+def rebind_date(claim: str, question: str, context: list[Sentence]) -> str | None:
+    return dates.rebind(claim, question, [s.text for s in context])
 
 
 LIST_SEPARATOR = re.compile(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+")
