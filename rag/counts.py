@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rag.text import NUMBER_WORDS, STOPWORDS, content, numbers, stem
+from rag.text import MONTHS, NUMBER_WORDS, STOPWORDS, content, numbers, stem
 from rag.types import Sentence
 
 # questions whose answer is a quantity: the number must be the one the support ties to the
@@ -20,6 +20,7 @@ QUANTITY_QUESTION = re.compile(
     r"(?:\s+(?:were|was|did|does|do|is|are|has|have|had|will|would|could|can)\b|\?|$)",
     re.IGNORECASE,
 )
+_MONTHS = frozenset(MONTHS)
 BINDING_WINDOW = 4  # words on each side of a number that it is read with
 # words that belong to the number they precede or follow ("at least 95", "$10 million")
 _PARTS = "at least more than less fewer up to over under nearly almost about around roughly some"
@@ -29,8 +30,6 @@ MODIFIER = (
     r"(?:at least|more than|less than|fewer than|up to|over|nearly|almost|about|around|roughly|"
     r"some)"
 )
-_MONTHS = "january february march april may june july august september october november december"
-MONTHS = frozenset(_MONTHS.split())
 
 
 def _binding_tokens(sentence: str) -> list[str]:
@@ -55,7 +54,7 @@ def bindings(sentence: str, question: str) -> dict[str, float]:
     for i, tok in enumerate(tokens):
         near = {tokens[j] for j in (i - 1, i + 1) if 0 <= j < len(tokens)}
         year = tok.isdigit() and 1900 <= int(tok) <= 2100
-        if not tok[0].isdigit() or tok in asked or year or near & MONTHS:
+        if not tok[0].isdigit() or tok in asked or year or near & _MONTHS:
             continue
         score = 0.0
         for step in (-1, 1):

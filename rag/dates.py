@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from rag.text import STOPWORDS, content, stem, words
+from rag.text import MONTHS, STOPWORDS, content, stem, words
 from rag.types import Sentence
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
@@ -19,9 +19,7 @@ DAY_MONTH = re.compile(rf"\b({_MONTH})\s+(\d{{1,2}})\b|\b(\d{{1,2}})\s+({_MONTH}
 DATE_WITH_DAY = re.compile(  # "May 20, 2024" or "20 May 2024", the year not included
     rf"\b({_MONTH})\s+\d{{1,2}},?(?=\s+\d{{4}}\b)|\b\d{{1,2}}\s+({_MONTH})(?=\s+\d{{4}}\b)"
 )
-_FULL_MONTH = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-)
+_FULL_MONTH = "(?:" + "|".join(m.capitalize() for m in MONTHS) + ")"
 # one date mention: "March 22, 2024", "22 March 2024", "March 2024", "March 22", "2024"
 MENTION = re.compile(
     rf"\b(?P<m1>{_FULL_MONTH})\s+(?P<d1>\d{{1,2}}),?\s+(?P<y1>\d{{4}})\b"
@@ -72,7 +70,7 @@ def _matches(short: Parts, full: Parts) -> bool:
 def bindings(sentence: str, question: str) -> list[tuple[re.Match[str], float]]:
     """Each date mention in `sentence` with how strongly it is read with the question's words
     (content words up to WINDOW on each side, not past another date; nearer counts more)."""
-    q_words = {stem(w) for w in content(question)}
+    q_words = content(question)  # stemmed, like _content_words
     mentions = list(MENTION.finditer(sentence))
     out = []
     for i, m in enumerate(mentions):

@@ -65,6 +65,7 @@ class LlamaGenerator:
         self.lock = threading.Lock()
         self.prefix: list[int] = []  # token ids whose KV state `_state` holds
         self._state = b""
+        self._asked: tuple[str, str, Path | None] | None = None  # keep_prefix's last arguments
 
     def _piece(self, token: int) -> str:
         if token < 0:
@@ -90,6 +91,9 @@ class LlamaGenerator:
         they share is the fixed prefix. With `cache_dir`, the state is loaded from there when a
         previous process saved it (same model file, llama.cpp version and prefix), else
         evaluated and saved. Returns the prefix length in tokens. Hold `lock`."""
+        asked = (repr(a), repr(b), cache_dir)
+        if asked == self._asked:  # every question asks again: answer from the last time
+            return len(self.prefix)
         ta, tb = (self.tokenize(self.render(m)[0]) for m in (a, b))
         shared = next((i for i, (x, y) in enumerate(zip(ta, tb, strict=False)) if x != y), 0)
         prefix = ta[: max(0, shared - PREFIX_MARGIN)]
@@ -108,6 +112,7 @@ class LlamaGenerator:
                 os.replace(tmp, path)
             except OSError:
                 pass  # a read-only home: the prefix is kept in memory only
+        self._asked = asked
         return len(prefix)
 
     def _key(self, prefix: list[int]) -> str:

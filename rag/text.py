@@ -172,6 +172,10 @@ def words(text: str) -> list[str]:
 
 
 stem = Stemmer.Stemmer("english").stemWord
+MONTHS = (  # in calendar order
+    *("january", "february", "march", "april", "may", "june"),
+    *("july", "august", "september", "october", "november", "december"),
+)
 
 
 def content(text: str) -> set[str]:
