@@ -234,6 +234,19 @@ def _cold(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def _llama(r: dict[str, Any]) -> list[str]:
+    return [
+        f"**llama.cpp build speed** — `{r['model']}`, {r['threads']} threads, median of "
+        f"{r['runs']}: {r['prompt_tokens']}-token prompt as one batch, {r['gen_tokens']} "
+        "tokens generated one at a time",
+        "",
+        *_table(
+            ["prompt eval (tok/s)", "generation (tok/s)", "compiled CPU features"],
+            [[r["prompt_tok_s"], r["gen_tok_s"], r["features"]]],
+        ),
+    ]
+
+
 def markdown(docs: dict[str, dict[str, Any]]) -> str:
     lines = ["### Results", "", *_machine(docs)]
     render = {
@@ -242,6 +255,7 @@ def markdown(docs: dict[str, dict[str, Any]]) -> str:
         "ingest": _ingest,
         "index": _index,
         "cold": _cold,
+        "llama": _llama,
     }
     for name, fn in render.items():
         if name in docs:

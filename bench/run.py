@@ -1,7 +1,7 @@
 """Run the benchmarks and write bench/results/<name>.json, bench/results/report.md and the
 results table in docs/performance.md (between its bench markers).
 
-    python -m bench.run [--only latency,overhead,ingest,index,cold] [--limit N]
+    python -m bench.run [--only latency,overhead,ingest,index,cold,llama] [--limit N]
                         [--sizes 100000,1000000] [--specs flat,hnsw,ivfsq8,ivfpq]
                         [--overhead-n 16] [--ingest-mb 5] [--cold-runs 3]
 
@@ -25,7 +25,7 @@ from bench.common import machine
 from embeddings.faiss_index import SPECS
 from rag.config import ROOT
 
-NAMES = ("latency", "overhead", "ingest", "index", "cold")
+NAMES = ("latency", "overhead", "ingest", "index", "cold", "llama")
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "performance.md"
 
@@ -75,6 +75,10 @@ def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
 
         specs = tuple(s.strip() for s in args.specs.split(",") if s.strip())
         return index_scale.run(_ints(args.sizes), specs=specs, log=_log)
+    if name == "llama":
+        from bench import llama_speed
+
+        return llama_speed.run(log=_log)
     from bench import cold_start
 
     return cold_start.run(runs=args.cold_runs, log=_log)

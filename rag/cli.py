@@ -224,8 +224,9 @@ def models(names: Annotated[list[str] | None, typer.Argument()] = None) -> None:
     from rag.models import fetch
 
     with errors_to_exit():
+        folder = Settings().models_dir
         for name in names or ["qwen1.5b", "smollm2"]:
-            fetch(name, log=lambda m: err.print(m, highlight=False))
+            fetch(name, folder, log=lambda m: err.print(m, highlight=False))
 
 
 @app.command("eval")

@@ -19,16 +19,28 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-MODELS_DIR = ROOT / "models"
+ROOT = Path(__file__).resolve().parent.parent  # the source tree (or site-packages when installed)
 DEFAULT_CORPUS = ROOT / "corpus" / "afghanistan-counterterrorism-mei-2024.txt"
+
+
+def default_models_dir() -> Path:
+    """`models/` of the source tree when run from one, else the user's data folder
+    (`$XDG_DATA_HOME/rag/models`, by default `~/.local/share/rag/models`)."""
+    if (ROOT / "pyproject.toml").is_file() and (ROOT / "models").is_dir():
+        return ROOT / "models"
+    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data) / "rag" / "models"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
 
     home: Path = Field(Path(".rag"), description="where the index lives")
-    model: str = Field("qwen1.5b", description="a model name from models/manifest.json")
+    model: str = Field("qwen1.5b", description="a model name from rag/models.json")
+    models_dir: Path = Field(
+        default_factory=default_models_dir,
+        description="where named models are assembled (`rag models` fetches them there)",
+    )
     model_path: Path | None = Field(None, description="any GGUF file; overrides `model`")
     embed_model: Path | None = Field(
         None, description="a local sentence-transformers directory (default: all-MiniLM-L6-v2)"

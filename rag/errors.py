@@ -48,3 +48,9 @@ class BadQuestionError(RagError):
     """The question is empty or too long."""
 
     http_status = 422
+
+
+class LlamaBuildError(RagError):
+    """The installed llama.cpp cannot run on this CPU (it dies with a signal)."""
+
+    http_status = 503

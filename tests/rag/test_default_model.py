@@ -14,3 +14,12 @@ def test_default_model_names_the_alias_with_a_citation(settings, embedder, corpu
     assert any("Shahab al-Muhajir" in c.quote for c in answer.citations)
     declined = p.ask("How many drones does the CIA fly over Kabul each week?")
     assert declined.declined and not declined.citations, declined.raw
+
+
+@pytest.mark.slow
+def test_this_build_decodes_a_batch_with_the_default_model():
+    """The crash on AMX machines was the default model's first multi-token decode."""
+    from rag import selfcheck
+    from rag.models import resolve_model
+
+    assert selfcheck.check(resolve_model("qwen1.5b"))
