@@ -16,7 +16,7 @@ CORPUS := corpus/afghanistan-counterterrorism-mei-2024.txt
 INDEX := .rag/index/CURRENT
 Q ?= Who leads ISKP?
 
-.PHONY: install rebuild-llama smoke models index ask chat test test-fast lint serve chromium eval eval-clapnq bench clean help
+.PHONY: install rebuild-llama smoke models index ask chat test test-fast lint serve chromium eval eval-clapnq eval-squad bench clean help
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -87,6 +87,9 @@ eval: $(SMOKE_STAMP) ## score the seed question set -> eval/runs/seed/report.{js
 
 eval-clapnq: $(SMOKE_STAMP) ## 200 ClapNQ dev questions (100 answerable + 100 unanswerable)
 	$(BIN)/rag eval --set clapnq --limit 200 --out eval/runs/clapnq
+
+eval-squad: $(SMOKE_STAMP) ## SQuAD 2.0, three articles, report half -> eval/runs/squad2-report
+	$(BIN)/rag eval --set squad2 --split report --out eval/runs/squad2-report
 
 bench: $(SMOKE_STAMP) ## benchmarks -> bench/results/, table in docs/performance.md (ARGS="--only index")
 	$(BIN)/python -m bench.run $(ARGS)

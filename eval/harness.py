@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval import clapnq, metrics
+from eval import clapnq, metrics, splits, squad
 from rag.config import DEFAULT_CORPUS, ROOT, Settings
 from rag.errors import ConfigError
 
@@ -34,7 +34,7 @@ OnRecord = Callable[[int, int, Record], None]  # (done, to do, record)
 
 @dataclass
 class EvalConfig:
-    set: str = "seed"  # "seed", "clapnq" or a JSONL path
+    set: str = "seed"  # "seed", "clapnq", "squad2" or a JSONL path
     out: Path | None = None  # default eval/runs/<set>
     k: int | None = None  # default: settings.k
     limit: int | None = None
@@ -42,6 +42,8 @@ class EvalConfig:
     clapnq_dir: Path | None = None
     corpus: list[Path] = field(default_factory=list)  # documents for a JSONL set (default corpus)
     seed: int = 0  # for --limit sampling on ClapNQ
+    split: str | None = None  # "fit" or "report" half (eval/splits.py); None = all
+    squad_dir: Path | None = None
 
 
 @dataclass
@@ -50,6 +52,8 @@ class QuestionSet:
     questions: list[Record]
     files: list[Path] = field(default_factory=list)  # corpus as files …
     passages: dict[str, str] = field(default_factory=dict)  # … or as {name: text}
+    # … or one corpus per question["corpus"]: {corpus: {name: text}}, each its own index
+    corpora: dict[str, dict[str, str]] = field(default_factory=dict)
     stratified: bool = False  # --limit samples half answerable, half unanswerable
 
 
@@ -88,11 +92,16 @@ def load_set(cfg: EvalConfig) -> QuestionSet:
     if cfg.set == "clapnq":
         questions, passages = clapnq.load(cfg.clapnq_dir)
         return QuestionSet("clapnq", questions, passages=passages, stratified=True)
+    if cfg.set == "squad2":
+        questions, corpora = squad.load(cfg.squad_dir)
+        return QuestionSet("squad2", questions, corpora=corpora)
     if cfg.set == "seed":
         return QuestionSet("seed", read_jsonl(SEED_SET), files=[DEFAULT_CORPUS])
     path = Path(cfg.set)
     if not path.is_file():
-        raise ConfigError(f"question set {cfg.set!r} not found; use seed, clapnq or a JSONL file")
+        raise ConfigError(
+            f"question set {cfg.set!r} not found; use seed, clapnq, squad2 or a JSONL file"
+        )
     files = cfg.corpus or [DEFAULT_CORPUS]
     tag = hashlib.sha256("\n".join(str(p.resolve()) for p in files).encode()).hexdigest()[:8]
     return QuestionSet(f"{path.stem}-{tag}", read_jsonl(path), files=files)
@@ -169,8 +178,21 @@ def ask_one(pipeline: Any, q: Record, k: int) -> Record:
     ]
     d = ans.to_dict()
     rec = {**{f: q[f] for f in FIELDS}, **d, "raw": ans.raw}
-    if q.get("gold_source"):
-        rec["gold_source"] = q["gold_source"]
+    for key in ("gold_source", "corpus", "group"):
+        if q.get(key):
+            rec[key] = q[key]
+    # what grounding and calibration need to replay this answer without the model
+    rec["p_decline"] = None if ans.p_decline is None else round(ans.p_decline, 5)
+    rec["context"] = [
+        {
+            "source": s.chunk.source,
+            "chunk_id": s.chunk.id,
+            "start": s.start,
+            "end": s.end,
+            "text": s.text,
+        }
+        for s in ans.context
+    ]
     rec["scores"] = score(q, d, retrieved, k)
     for r in retrieved:
         del r["text"]  # keep report.json small; the chunk id points at it
@@ -239,7 +261,9 @@ def aggregate(records: list[Record], k: int) -> dict[str, Any]:
 # ---- running -----------------------------------------------------------------------------------
 
 
-def _fingerprint(qset: QuestionSet, settings: Settings, k: int) -> dict[str, Any]:
+def _fingerprint(
+    qset: QuestionSet, settings: Settings, k: int, split: str | None = None
+) -> dict[str, Any]:
     qhash = hashlib.sha256(json.dumps(qset.questions, sort_keys=True).encode()).hexdigest()
     model = settings.model_path.resolve() if settings.model_path else settings.model
     keys = ["context_sentences", "max_tokens", "temperature", "min_support", "decline_threshold"]
@@ -247,6 +271,7 @@ def _fingerprint(qset: QuestionSet, settings: Settings, k: int) -> dict[str, Any
     keys += ["n_ctx", "chunk_chars", "chunk_overlap"]
     return {
         "set": qset.key,
+        "split": split,
         "questions_sha256": qhash[:16],
         "model": str(model),
         "k": k,
@@ -310,6 +335,13 @@ def open_pipeline(
     return pipeline
 
 
+def _one_corpus(qset: QuestionSet, corpus: str) -> QuestionSet:
+    """The set as `open_pipeline` sees it for one of its corpora (itself if it has one)."""
+    if not qset.corpora:
+        return qset
+    return QuestionSet(f"{qset.key}/{corpus}", [], passages=qset.corpora[corpus])
+
+
 def run_eval(
     cfg: EvalConfig,
     settings: Settings | None = None,
@@ -326,9 +358,10 @@ def run_eval(
     if cfg.model is not None:
         base = base.model_copy(update={"model_path": cfg.model})
     k = cfg.k or base.k
-    out = cfg.out or ROOT / "eval" / "runs" / qset.key
-    fingerprint = _fingerprint(qset, base, k)
+    out = cfg.out or ROOT / "eval" / "runs" / (qset.key + (f"-{cfg.split}" if cfg.split else ""))
+    fingerprint = _fingerprint(qset, base, k, cfg.split)
     records_path = _prepare_out(out, fingerprint, log)
+    qset.questions = splits.pick(qset.questions, cfg.split)
     chosen = select(qset, cfg.limit, cfg.seed)
     done = {r["id"]: r for r in load_records(records_path)}
     todo = [q for q in chosen if q["id"] not in done]
@@ -336,10 +369,15 @@ def run_eval(
         log(f"resuming: {len(chosen) - len(todo)} of {len(chosen)} already in {records_path}")
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
     if todo:
-        pipeline = open_pipeline(qset, base, embedder, generator, log)
+        pipelines: dict[str, Any] = {}
         with records_path.open("a", encoding="utf-8") as fh:
             for n, q in enumerate(todo, 1):
-                rec = ask_one(pipeline, q, k)
+                corpus = q.get("corpus", "")
+                if corpus not in pipelines:
+                    p = open_pipeline(_one_corpus(qset, corpus), base, embedder, generator, log)
+                    embedder, generator = p.embedder, p.generator  # one model for every corpus
+                    pipelines[corpus] = p
+                rec = ask_one(pipelines[corpus], q, k)
                 fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 fh.flush()
                 done[q["id"]] = rec

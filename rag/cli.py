@@ -232,8 +232,12 @@ def models(names: Annotated[list[str] | None, typer.Argument()] = None) -> None:
 @app.command("eval")
 def eval_command(
     set_: Annotated[
-        str, typer.Option("--set", help="seed, clapnq or a JSONL question file")
+        str, typer.Option("--set", help="seed, clapnq, squad2 or a JSONL question file")
     ] = "seed",
+    split: Annotated[
+        str | None,
+        typer.Option("--split", help="fit or report: one fixed half of the set (eval/splits.py)"),
+    ] = None,
     model: Annotated[Path | None, typer.Option(help="a GGUF file to answer with")] = None,
     k: Annotated[int | None, typer.Option("--k", min=1, max=50, help="chunks to retrieve")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="questions to ask")] = None,
@@ -248,6 +252,9 @@ def eval_command(
     corpus: Annotated[
         list[Path] | None, typer.Option(help="documents for a JSONL set (default: corpus/)")
     ] = None,
+    squad_dir: Annotated[
+        Path | None, typer.Option(help="SQuAD 2.0 files (default ../shared/benchmarks/squad2)")
+    ] = None,
 ) -> None:
     """Score a question set (retrieval, answers, citations, abstention, latency); resumable."""
     from eval import cli as eval_cli
@@ -257,7 +264,17 @@ def eval_command(
         if compare:
             eval_cli.run_compare(compare[0], compare[1], out)
             return
-        cfg = EvalConfig(set_, out_dir, k, limit, model, clapnq_dir, list(corpus or []))
+        cfg = EvalConfig(
+            set_,
+            out_dir,
+            k,
+            limit,
+            model,
+            clapnq_dir,
+            list(corpus or []),
+            split=split,
+            squad_dir=squad_dir,
+        )
         eval_cli.run(cfg, out, err)
 
 

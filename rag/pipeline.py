@@ -307,6 +307,7 @@ class Pipeline:
         timings.completion_tokens = stats.completion_tokens
         answer = self._cite(reply, question, sentences, hits)
         answer.timings = timings
+        answer.context, answer.p_decline = sentences, gate.p_decline
         timings.total_s = round(time.perf_counter() - t0, 4)
         return answer
 

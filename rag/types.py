@@ -72,6 +72,9 @@ class Answer:
     timings: Timings = field(default_factory=Timings)
     hits: list[Hit] = field(default_factory=list)  # what retrieval returned (for eval/debug)
     raw: str = ""  # the model's raw output, before grounding
+    # diagnostics for evaluation and calibration (not part of the public JSON)
+    context: list[Sentence] = field(default_factory=list)  # the sentences shown to the model
+    p_decline: float | None = None  # the model's first-token probability of declining
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape of `rag ask --json` and `POST /ask`."""
