@@ -1,0 +1,160 @@
+"""Property-based fuzzing of every route in the server's own OpenAPI description (hypothesis +
+hypothesis-jsonschema): bodies that follow the schema, bodies that do not, raw bytes, hostile
+uploads and ids. The real server, the 135M model: no response may be 5xx.
+
+Bounded: a fixed seed and a few dozen examples per route (the model routes generate with
+small `max_tokens`), so the run is repeatable and takes a couple of minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.api.server import Server, start_server, stop_server
+from tests.hostile import BAD_NAMES
+
+RUN = settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,  # the same examples every run
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+WORDS = st.sampled_from(["Who leads ISKP?", "When?", "", " ", "\x00", "\ud800", "🙂" * 9, "阿富汗"])
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20) | WORDS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+SPECIAL = [  # what JSON parsers disagree on
+    b'{"question": "q", "k": NaN}',
+    b'{"question": "q", "k": 1e999}',
+    b'{"question": "\\ud800"}',
+    b'{"messages": [{"role": "user", "content": [{"type": "text", "text": 1}]}]}',
+    b'{"messages": [{"role": "user", "content": "q"}], "temperature": -Infinity}',
+    b"[]",
+    b"null",
+    b'"q"',
+    b"{" * 5000,
+    b"\xff\xfe{",
+]
+
+
+@pytest.fixture(scope="module")
+def fuzzed(tmp_path_factory, index_home) -> Iterator[tuple[Server, dict[str, Any]]]:
+    """A server of its own (fuzzed uploads change its index) and its OpenAPI description."""
+    root = tmp_path_factory.mktemp("fuzz")
+    shutil.copytree(index_home, root / "home")
+    srv = start_server(root / "home", root / "server.log", RAG_MAX_UPLOAD_MB="1")
+    spec = httpx.get(f"{srv.url}/openapi.json").json()
+    yield srv, spec
+    stop_server(srv)
+
+
+def _inline(node: Any, spec: dict[str, Any]) -> Any:
+    """The schema with every `$ref` replaced by what it names (no cycles in this API)."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            name = node["$ref"].rsplit("/", 1)[-1]
+            return _inline(spec["components"]["schemas"][name], spec)
+        return {k: _inline(v, spec) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(v, spec) for v in node]
+    return node
+
+
+def _body_schema(spec: dict[str, Any], path: str) -> dict[str, Any]:
+    content = spec["paths"][path]["post"]["requestBody"]["content"]
+    schema = _inline(content["application/json"]["schema"], spec)
+    props = schema.get("properties", {})
+    if "max_tokens" in props:  # bounded generations keep the run short
+        props["max_tokens"] = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 12}]}
+    if "messages" in props:
+        props["messages"]["maxItems"] = 6
+    return schema
+
+
+def _bodies(spec: dict[str, Any], path: str) -> st.SearchStrategy[bytes]:
+    from hypothesis_jsonschema import from_schema
+
+    valid = from_schema(_body_schema(spec, path)).map(lambda v: json.dumps(v).encode())
+    anything = JSON.map(lambda v: json.dumps(v).encode())
+    return st.one_of(valid, valid, anything, st.sampled_from(SPECIAL), st.binary(max_size=64))
+
+
+def _check(r: httpx.Response) -> None:
+    assert r.status_code < 500, (r.request.method, r.request.url, r.status_code, r.text[:300])
+    if r.status_code >= 400:
+        assert isinstance(r.json()["detail"], str)
+
+
+def test_the_fuzzed_spec_covers_every_route(fuzzed):
+    _, spec = fuzzed
+    ops = {(p, m) for p, o in spec["paths"].items() for m in o}
+    assert ops == {
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/v1/chat/completions", "post"),
+        ("/v1/models", "get"),
+        ("/ask", "post"),
+        ("/documents", "post"),
+        ("/documents", "get"),
+        ("/documents/{doc_id}", "delete"),
+    }
+    with httpx.Client(base_url=fuzzed[0].url, timeout=60) as c:
+        for path in ("/healthz", "/readyz", "/v1/models", "/documents", "/", "/openapi.json"):
+            _check(c.get(path))
+
+
+@pytest.mark.parametrize("path", ["/ask", "/v1/chat/completions"])
+def test_json_routes_never_answer_5xx(fuzzed, path: str):
+    server, spec = fuzzed
+
+    @RUN
+    @given(body=_bodies(spec, path))
+    def run(body: bytes) -> None:
+        with httpx.Client(base_url=server.url, timeout=180) as c:
+            _check(c.post(path, content=body, headers={"content-type": "application/json"}))
+
+    run()
+
+
+NAMES = st.one_of(
+    st.sampled_from(["a.txt", "b.md", "c.html", "d.pdf", "e.docx", *BAD_NAMES]),
+    st.text(min_size=1, max_size=12).map(lambda s: s + ".txt"),
+)
+DATA = st.one_of(
+    st.binary(max_size=2048),
+    st.text(max_size=400).map(str.encode),
+    st.sampled_from([b"%PDF-1.4\n%%EOF", b"PK\x03\x04", b"<html>", b"\xef\xbb\xbf"]),
+)
+
+
+def test_uploads_and_removals_never_answer_5xx(fuzzed):
+    server, _ = fuzzed
+
+    @RUN
+    @given(name=NAMES, data=DATA)
+    def upload(name: str, data: bytes) -> None:
+        with httpx.Client(base_url=server.url, timeout=120) as c:
+            _check(c.post("/documents", files={"file": (name, data, "application/octet-stream")}))
+
+    @RUN
+    @given(doc_id=st.text(min_size=1, max_size=40))
+    def remove(doc_id: str) -> None:
+        with httpx.Client(base_url=server.url, timeout=60) as c:
+            _check(c.delete(f"/documents/{quote(doc_id, safe='')}"))
+
+    upload()
+    remove()
+    with httpx.Client(base_url=server.url, timeout=60) as c:
+        assert c.get("/readyz").status_code == 200
