@@ -93,7 +93,7 @@ def test_prompts_past_the_context_window_are_trimmed_or_refused_in_words(server:
     cjk = "阿富汗塔利班政权的领导人是谁以及伊斯兰国呼罗珊省" * 46  # ~1,100 characters
     emoji = "🙂" * 1500
     long_turn = ("What did the report say about ISKP attacks in Iran and Russia? " * 30)[:1990]
-    with server.client() as c:
+    with httpx.Client(base_url=server.url, timeout=600) as c:
         for q in (cjk, emoji):
             r = c.post("/ask", json={"question": q})
             assert r.status_code in (200, 422), r.text
@@ -109,7 +109,6 @@ def test_prompts_past_the_context_window_are_trimmed_or_refused_in_words(server:
                     {"role": "assistant", "content": "The documents don't say."},
                     {"role": "user", "content": BIDEN},
                 ],
-                "max_tokens": 2048,
             },
         )
         assert chat.status_code == 200, chat.text
