@@ -8,7 +8,7 @@ The parent hands the bytes over on stdin; the child (`python -m rag.cage`) sets 
 answers `OK\\n<text>` or `ERR\\n<message>` on stdout. Every failure is a `DocumentError` that
 names the file and the limit; the child's memory is returned to the system when it exits.
 Does not: isolate the file system or the network (no namespaces, no seccomp; the readers
-only parse bytes), or reuse children (each file pays a process start, about 0.3 s).
+only parse bytes), or reuse children (each file pays a process start; docs/security.md).
 """
 
 from __future__ import annotations
