@@ -44,7 +44,7 @@ class BodyLimit:
             more = message.get("more_body", False)
         if size > limit:
             detail = f"the request body is over the {limit:,} byte limit ({setting})"
-            await _send_json(send, 413, {"detail": detail})
+            await send_json(send, 413, {"detail": detail})
             return
         body = b"".join(chunks)
         replayed = False
@@ -59,7 +59,7 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-async def _send_json(send: Send, status: int, obj: Any) -> None:
+async def send_json(send: Send, status: int, obj: Any) -> None:
     payload = json.dumps(obj).encode()
     headers = [
         (b"content-type", b"application/json"),

@@ -2,31 +2,41 @@
 
 The index and the model load once, in a thread after startup: /healthz answers at once,
 /readyz (and every route that needs the model) says 503 until loading is done.
-Errors become `{"detail": "..."}` with a 4xx status (a `RagError` carries its own status).
+Errors become `{"detail": "..."}` with a 4xx status (a `RagError` carries its own status);
+the OpenAPI description says so for every route (`api.schemas.ErrorOut`).
+Middleware, outermost first: `api.security.BrowserGuard` (Host, cross-origin writes, security
+headers), CORS (only with RAG_CORS_ORIGINS), `api.limits.BodyLimit`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from api.deps import require_key
 from api.limits import BodyLimit
 from api.queue import ClientGoneError
 from api.routes import ask, chat, documents, health
+from api.schemas import error_responses
+from api.security import BrowserGuard
 from api.state import AppState
 from rag.config import Settings, get_settings
 from rag.errors import RagError
 from rag.pipeline import Pipeline
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("uvicorn.error")
 
 
 def _version() -> str:
@@ -61,15 +71,31 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=int(settings.max_upload_mb * 1_000_000),
     )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(
+        BrowserGuard, allowed_hosts=settings.allowed_hosts, cors_origins=settings.cors_origins
+    )
     _add_error_handlers(app)
-    app.include_router(health.router)
+    app.include_router(health.router, responses=error_responses(400))
     keyed = [Depends(require_key)]
     for module in (chat, ask, documents):
-        app.include_router(module.router, dependencies=keyed)
+        app.include_router(
+            module.router,
+            dependencies=keyed,
+            responses=error_responses(400, 401, 403, 413, 422, 503),
+        )
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     return app
 
@@ -96,16 +122,28 @@ def _add_error_handlers(app: FastAPI) -> None:
             parts.append(f"{where}: {e.get('msg', 'invalid')}")
         return JSONResponse({"detail": "; ".join(parts), "errors": _plain(errors)}, 422)
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        detail = f"internal error ({exc.__class__.__name__}); the server log has the details"
+        return JSONResponse({"detail": detail}, 500)
+
     @app.exception_handler(ClientGoneError)
     async def client_gone(request: Request, exc: ClientGoneError) -> Response:
         return Response(status_code=499)  # nobody is listening; nginx's "client closed"
 
 
-def _plain(errors: object) -> object:
-    """Validation errors without exception objects (which JSON cannot carry)."""
-    import json
-
-    return json.loads(json.dumps(errors, default=str))
+def _plain(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Each validation error's place, message and kind. Not its input: that may be NaN or
+    Infinity (which JSON cannot carry), or a megabyte the client already has."""
+    return [
+        {
+            "loc": [p if isinstance(p, int) else str(p) for p in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in errors
+    ]
 
 
 def app_from_env() -> FastAPI:

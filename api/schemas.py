@@ -7,6 +7,31 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class ErrorOut(BaseModel):
+    """Every 4xx/5xx body: `detail` says in words what went wrong and how to fix it."""
+
+    detail: str
+    errors: list[dict[str, object]] | None = Field(
+        None, description="with 422 for a bad field: each error's `loc`, `msg` and `type`"
+    )
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI `responses` entries for these statuses, all with the `ErrorOut` body."""
+    what = {
+        400: "the body is not JSON / not an object, a bad file name, or an unknown Host",
+        401: "RAG_API_KEY is set and the request lacks `Authorization: Bearer <key>`",
+        403: "a browser page from another origin tried to change something",
+        404: "no such document",
+        413: "the body, the upload or the question is over its limit",
+        415: "unsupported file type",
+        422: "a field is missing or invalid, the question is empty or too long, or the file "
+        "cannot be read",
+        503: "the model queue is full or the server is still loading (see Retry-After)",
+    }
+    return {c: {"model": ErrorOut, "description": what[c]} for c in codes}
+
+
 class CitationOut(BaseModel):
     n: int = Field(description="the number used in the answer text, as [n]")
     source: str

@@ -288,8 +288,13 @@ def serve(
         import uvicorn
 
         from api.main import create_app
+        from api.security import serve_warnings
 
         settings = Settings()
+        if host not in settings.allowed_hosts and host not in ("0.0.0.0", "::"):
+            settings.allowed_hosts = [*settings.allowed_hosts, host]  # the name it listens on
+        for note in serve_warnings(settings, host):
+            err.print(f"[yellow]warning:[/yellow] {note}", highlight=False)
         err.print(f"[dim]serving http://{host}:{port}/ (API docs at /docs)[/dim]", highlight=False)
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -55,6 +56,18 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(1, ge=0, le=5, description="sentences shared by chunks")
     max_file_mb: float = Field(50.0, gt=0)
     max_question_chars: int = Field(2000, ge=10)
+    max_history_chars: int = Field(
+        2000, ge=0, description="chat history kept for follow-ups (oldest turns dropped first)"
+    )
+    ingest_batch: int = Field(
+        32, ge=1, description="documents per index commit: a killed ingest loses one batch"
+    )
+    # file readers run in a child process with these limits (rag/cage.py)
+    parser_seconds: int = Field(30, ge=1, description="CPU seconds to read one file")
+    parser_memory_mb: int = Field(1024, ge=256, description="memory to read one file")
+    max_extract_mb: float = Field(
+        100.0, gt=0, description="decompressed size of one file's parts, and of its text"
+    )
     min_support: float = Field(0.5, ge=0.0, le=1.0, description="grounding threshold")
     decline_threshold: float = Field(
         0.5, ge=0.0, le=1.0, description="the model may decline only above this probability"
@@ -69,10 +82,25 @@ class Settings(BaseSettings):
     max_queue: int = Field(8, ge=1, le=256, description="requests waiting for or using the model")
     max_body_bytes: int = Field(1_000_000, ge=1024, description="largest JSON request body")
     max_upload_mb: float = Field(20.0, gt=0, description="largest uploaded document")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        ["127.0.0.1", "localhost", "::1"],
+        description="Host header values the server answers (DNS rebinding); '*' allows any",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        [], description="other origins whose pages may call the API (CORS); none by default"
+    )
 
     @property
     def index_dir(self) -> Path:
         return self.home / "index"
+
+    @field_validator("allowed_hosts", "cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, v: Any) -> Any:
+        """`RAG_ALLOWED_HOSTS=rag.lan,10.0.0.5` as well as a TOML list."""
+        if isinstance(v, str):
+            return [part.strip() for part in v.split(",") if part.strip()]
+        return v
 
     @field_validator("model_path", "embed_model")
     @classmethod

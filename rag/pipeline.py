@@ -19,6 +19,8 @@ import numpy as np
 
 from embeddings import Embedder, make_embedder
 from rag import grounding
+from rag.budget import Messages, check_question_fits, fit_answer, fit_history, trim_history
+from rag.cage import Limits
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.documents import LoadedDocument, iter_files, load_bytes, load_file
@@ -32,6 +34,7 @@ from rag.types import Answer, Chunk, Citation, DocumentInfo, Hit, Sentence, Timi
 
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
 TokenSink = Callable[[str], None]
+CONDENSE_TOKENS = 48  # the rewritten question's length
 
 
 @dataclass
@@ -136,25 +139,34 @@ class Pipeline:
     def _max_bytes(self) -> int:
         return int(self.settings.max_file_mb * 1_000_000)
 
+    def _limits(self) -> Limits:
+        s = self.settings
+        return Limits(s.parser_seconds, s.parser_memory_mb, s.max_extract_mb)
+
     def ingest(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
-        """Add or update every readable file under `paths`; a bad file is reported, not fatal."""
+        """Add or update every readable file under `paths`; a bad file is reported, not fatal.
+
+        Files are read and committed RAG_INGEST_BATCH at a time: a killed ingest keeps every
+        batch before the one it was in (the next run skips them as unchanged)."""
         report = IngestReport()
-        loaded: list[LoadedDocument] = []
         files = list(iter_files(paths))
-        for n, path in enumerate(files, 1):
-            try:
-                loaded.append(load_file(path, self._max_bytes()))
-            except DocumentError as exc:
-                report.errors.append((str(path), str(exc)))
-            if progress:
-                progress(f"reading {path.name}", n, len(files))
-        self._upsert(loaded, report, progress)
+        size = self.settings.ingest_batch
+        for first in range(0, max(len(files), 1), size):
+            loaded: list[LoadedDocument] = []
+            for n, path in enumerate(files[first : first + size], first + 1):
+                try:
+                    loaded.append(load_file(path, self._max_bytes(), self._limits()))
+                except DocumentError as exc:
+                    report.errors.append((str(path), str(exc)))
+                if progress:
+                    progress(f"reading {path.name}", n, len(files))
+            self._upsert(loaded, report, progress)
         return report
 
     def ingest_bytes(self, data: bytes, name: str) -> IngestReport:
         """Ingest one uploaded file; raises `DocumentError` when it cannot be read."""
         report = IngestReport()
-        self._upsert([load_bytes(data, name, self._max_bytes())], report)
+        self._upsert([load_bytes(data, name, self._max_bytes(), self._limits())], report)
         return report
 
     def _upsert(
@@ -213,8 +225,9 @@ class Pipeline:
             self.store, self.retriever = store, retriever
 
     # ---- questions -----------------------------------------------------------------------
-    def _check(self, question: str) -> str:
-        q = " ".join(question.split())
+    def check_question(self, question: str) -> str:
+        """The question with its spaces normalised, or `BadQuestionError` (empty, too long)."""
+        q = " ".join(question.encode("utf-8", "replace").decode().split())  # lone surrogates
         if not q:
             raise BadQuestionError("the question is empty; ask something about your documents")
         if len(q) > self.settings.max_question_chars:
@@ -224,10 +237,27 @@ class Pipeline:
             )
         return q
 
+    def _count(self, messages: Messages) -> int:
+        """Tokens of a chat as the answer model sees it."""
+        return self.generator.count_tokens(self.generator.render(messages)[0])
+
     def condense(self, question: str, history: list[dict[str, str]]) -> str:
-        """Turn a follow-up ("and how many did it kill?") into a standalone question."""
+        """Turn a follow-up ("and how many did it kill?") into a standalone question.
+
+        The history is cut to fit RAG_MAX_HISTORY_CHARS and the context window (rag.budget);
+        when none of it fits, the question stays as it is."""
+        history = fit_history(
+            trim_history(history, self.settings.max_history_chars),
+            lambda h: condense_messages(question, h),
+            self._count,
+            self.generator.llm.n_ctx() - CONDENSE_TOKENS,
+        )
+        if not history:
+            return question
         with self.generator.lock:
-            out = "".join(self.generator.stream(condense_messages(question, history), 48))
+            out = "".join(
+                self.generator.stream(condense_messages(question, history), CONDENSE_TOKENS)
+            )
         out = out.strip().strip('"').splitlines()[0].strip() if out.strip() else ""
         return out or question
 
@@ -267,18 +297,36 @@ class Pipeline:
         """Answer `question` from the index; every claim in the result is cited and checked.
 
         Timings start after the model is loaded (a first call loads it)."""
-        question = self._check(question)
+        question = self.check_question(question)
         generator = self.generator
+        examples = EXAMPLES if self.settings.prompt_examples else ()
+
+        def build(q: str, sources: list[str]) -> Messages:
+            return answer_messages(q, sources, examples)
+
+        check_question_fits(question, build, self._count, generator.llm.n_ctx())
         t0 = time.perf_counter()
         if history:
+            history = [
+                {"role": m["role"], "content": m["content"].encode("utf-8", "replace").decode()}
+                for m in history
+            ]
             question = self.condense(question, history)
         sentences, hits, retrieval_s = self.context(question, k or self.settings.k)
         timings = Timings(retrieval_s=round(retrieval_s, 4))
         if not sentences:
             timings.total_s = round(time.perf_counter() - t0, 4)
             return Answer(grounding.DECLINE_TEXT, True, [], timings, hits)
-        examples = EXAMPLES if self.settings.prompt_examples else ()
-        messages = answer_messages(question, [s.text for s in sentences], examples)
+        fitted = fit_answer(
+            question,
+            [s.text for s in sentences],
+            build,
+            self._count,
+            generator.llm.n_ctx(),
+            max_tokens or self.settings.max_tokens,
+        )
+        sentences = sentences[: len(fitted.sources)]  # what the model sees, it may cite
+        messages = build(question, fitted.sources)
         stats = Generation()
         gate = DeclineGate(generator, self.settings.decline_threshold)
         pieces: list[str] = []
@@ -291,7 +339,7 @@ class Pipeline:
             )
             for piece in generator.stream(
                 messages,
-                max_tokens=max_tokens or self.settings.max_tokens,
+                max_tokens=fitted.max_tokens,
                 temperature=self.settings.temperature if temperature is None else temperature,
                 stats=stats,
                 logits_processor=gate.processors(),

@@ -7,8 +7,10 @@ Layout of `index_dir`:
                        sentence of each chunk, in chunk order)
 A write builds a whole new generation in a temporary folder, fsyncs it, renames it into place,
 then swaps CURRENT. A `kill -9` at any moment leaves CURRENT naming a complete generation.
-Writers hold an exclusive lock on `index_dir/.lock`. Does not: support concurrent writers
-without the lock, or partial (delta) writes — every commit rewrites the generation.
+Writers hold an exclusive lock on `index_dir/.lock`. Each commit first sweeps what a killed
+writer left (`.tmp-gen-*`, `CURRENT.tmp`, generations other than the live one), and again after
+the swap. Does not: support concurrent writers without the lock, or partial (delta) writes —
+every commit rewrites the generation (so ingest commits in batches, see `Pipeline.ingest`).
 """
 
 from __future__ import annotations
@@ -169,11 +171,31 @@ class Store:
         self.sentence_vectors = np.vstack([np.zeros((0, self.dim), np.float32), *rows])
         self._index_sentences()
 
+    def sweep(self) -> list[str]:
+        """Remove what an interrupted write left: temporary folders and files, and every
+        generation but the live one. Call with the lock held. Returns the names removed."""
+        current = self.dir / "CURRENT"
+        live = current.read_text().strip() if current.is_file() else None
+        removed = []
+        for entry in self.dir.iterdir() if self.dir.is_dir() else ():
+            stale = entry.name.startswith(".tmp-gen-") or entry.name == "CURRENT.tmp" or (
+                entry.name.startswith("gen-") and entry.name != live
+            )
+            if not stale:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry.name)
+        return removed
+
     def commit(self) -> None:
         """Write the in-memory state as the next generation and make it live."""
         if self.needs_upgrade:
             raise IndexMismatchError("upgrade the index (`upgrade`) before writing it")
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.sweep()
         gen = self.generation + 1
         name = f"gen-{gen:06d}"
         tmp = self.dir / f".tmp-{name}-{os.getpid()}"
@@ -203,9 +225,7 @@ class Store:
         os.replace(self.dir / "CURRENT.tmp", self.dir / "CURRENT")
         _fsync_dir(self.dir)
         self.generation = gen
-        for old in self.dir.iterdir():  # earlier generations and abandoned temporaries
-            if old.is_dir() and old.name != name:
-                shutil.rmtree(old, ignore_errors=True)
+        self.sweep()  # the generation before this one
 
 
 def _chunk_dict(c: Chunk) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from api.deps import PipelineDep, QueueDep
-from api.schemas import AskRequest, AskResponse
+from api.schemas import AskRequest, AskResponse, error_responses
 
 router = APIRouter(tags=["ask"])
 
@@ -15,12 +15,13 @@ router = APIRouter(tags=["ask"])
 @router.post(
     "/ask",
     response_model=AskResponse,
-    responses={503: {"description": "the model queue is full (see Retry-After)"}},
+    responses=error_responses(503),
 )
 async def ask(
     body: AskRequest, request: Request, pipeline: PipelineDep, queue: QueueDep
 ) -> dict[str, Any]:
     """Answer one question from the index; every sentence is cited and checked."""
-    job = queue.start(lambda on_token: pipeline.ask(body.question, k=body.k, on_token=on_token))
+    question = pipeline.check_question(body.question)  # a bad one never takes a queue slot
+    job = queue.start(lambda on_token: pipeline.ask(question, k=body.k, on_token=on_token))
     answer = await job.result(request.is_disconnected)
     return answer.to_dict()

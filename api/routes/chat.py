@@ -18,7 +18,14 @@ from sse_starlette.sse import EventSourceResponse
 
 from api.deps import PipelineDep, QueueDep, StateDep
 from api.queue import Event, Job
-from api.schemas import ChatCompletion, ChatMessage, ChatRequest, ModelCard, ModelList
+from api.schemas import (
+    ChatCompletion,
+    ChatMessage,
+    ChatRequest,
+    ModelCard,
+    ModelList,
+    error_responses,
+)
 from rag.errors import BadQuestionError
 from rag.types import Answer
 
@@ -61,7 +68,7 @@ def _usage(answer: Answer) -> dict[str, int]:
     response_model=ChatCompletion,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC},
-        503: {"description": "the model queue is full (see Retry-After)"},
+        **error_responses(503),
     },
 )
 async def chat_completions(
@@ -73,6 +80,7 @@ async def chat_completions(
 ) -> Any:
     """Answer the last user message from the indexed documents, with citations."""
     question, history = split_messages(body.messages)
+    question = pipeline.check_question(question)  # a bad one never takes a queue slot
     job = queue.start(
         lambda on_token: pipeline.ask(
             question,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PipelineDep, StateDep
-from api.schemas import DocumentOut, UploadResult
+from api.schemas import DocumentOut, UploadResult, error_responses
 from rag.documents import SUFFIXES, doc_id_for
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -46,12 +46,7 @@ def plain_name(name: str | None) -> str:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=UploadResult,
-    responses={
-        400: {"description": "bad file name"},
-        413: {"description": "file too large"},
-        415: {"description": "unsupported file type"},
-        422: {"description": "the file cannot be read (empty, broken, no text)"},
-    },
+    responses=error_responses(400, 413, 415, 422),
 )
 async def upload(file: UploadFile, state: StateDep, pipeline: PipelineDep) -> UploadResult:
     """Add (or update) one document: .txt .md .html .pdf .docx."""
@@ -79,7 +74,7 @@ def list_documents(pipeline: PipelineDep) -> list[DocumentOut]:
 @router.delete(
     "/{doc_id}",
     response_model=DocumentOut,
-    responses={404: {"description": "no such document"}},
+    responses=error_responses(404),
 )
 async def remove(doc_id: str, pipeline: PipelineDep) -> DocumentOut:
     """Remove one document, by its id or its source name."""

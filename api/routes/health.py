@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import PipelineDep, StateDep
-from api.schemas import Health, Readiness
+from api.schemas import Health, Readiness, error_responses
 
 router = APIRouter(tags=["health"])
 
@@ -19,7 +19,7 @@ def healthz() -> Health:
 @router.get(
     "/readyz",
     response_model=Readiness,
-    responses={503: {"description": "the index or the model is not loaded (yet)"}},
+    responses=error_responses(503),
 )
 def readyz(state: StateDep, pipeline: PipelineDep) -> Readiness:
     """The index and the model are loaded; questions can be answered."""

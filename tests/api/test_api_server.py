@@ -41,8 +41,10 @@ def test_openapi_describes_every_route(server: Server):
 def test_page_is_self_contained(server: Server):
     with server.client() as c:
         page = c.get("/")
+        script = c.get("/static/app.js")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert "/v1/chat/completions" in page.text
+    assert '<script src="/static/app.js">' in page.text  # no inline script (the CSP)
+    assert "/v1/chat/completions" in script.text
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page.text)  # no CDN, no internet
 
 

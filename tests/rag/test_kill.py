@@ -1,4 +1,5 @@
-"""A `kill -9` in the middle of an ingest leaves the previous index loadable and complete."""
+"""A `kill -9` in the middle of an ingest leaves a loadable, complete index that keeps every
+batch committed before the kill; the next write sweeps what the killed one left behind."""
 
 import os
 import signal
@@ -7,30 +8,57 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from rag.store import Store
+
+BATCH = 50
 
 
 def _env(home: Path) -> dict[str, str]:
-    return {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    return {
+        **os.environ,
+        "RAG_HOME": str(home),
+        "HF_HUB_OFFLINE": "1",
+        "RAG_INGEST_BATCH": str(BATCH),
+    }
 
 
-def test_sigkill_mid_ingest_leaves_a_complete_index(tmp_path: Path, embedder, docs_dir):
-    home = tmp_path / "home"
-    rag = [sys.executable, "-m", "rag.cli"]
-    subprocess.run([*rag, "ingest", str(docs_dir)], env=_env(home), check=True, capture_output=True)
-    before = Store.open(home / "index", embedder.model_id, embedder.dim)
-    assert len(before.docs) == 3
-    big = tmp_path / "big"
-    big.mkdir()
+RAG = [sys.executable, "-m", "rag.cli"]
+
+
+@pytest.fixture
+def big(tmp_path: Path) -> Path:
+    folder = tmp_path / "big"
+    folder.mkdir()
     for i in range(400):
-        (big / f"n{i:03d}.txt").write_text(
+        (folder / f"n{i:03d}.txt").write_text(
             f"Note {i}. "
             + " ".join(f"Fact {j} about item {i} is number {i * j}." for j in range(30))
         )
+    return folder
+
+
+def _ingest(home: Path, folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*RAG, "ingest", str(folder)], env=_env(home), check=True, capture_output=True, text=True
+    )
+
+
+def _complete(store: Store) -> None:
+    assert len(store.chunks) == len(store.vectors)
+    assert sum(d.chunks for d in store.docs.values()) == len(store.chunks)
+
+
+def test_sigkill_mid_ingest_leaves_a_complete_index(tmp_path: Path, embedder, docs_dir, big):
+    home = tmp_path / "home"
+    _ingest(home, docs_dir)
+    before = Store.open(home / "index", embedder.model_id, embedder.dim)
+    assert len(before.docs) == 3
     kills = 0
     for delay in (4.0, 7.0, 10.0):
         proc = subprocess.Popen(
-            [*rag, "ingest", str(big)],
+            [*RAG, "ingest", str(big)],
             env=_env(home),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -41,9 +69,38 @@ def test_sigkill_mid_ingest_leaves_a_complete_index(tmp_path: Path, embedder, do
             kills += 1
         proc.wait()
         after = Store.open(home / "index", embedder.model_id, embedder.dim)
-        # either the old generation or a complete new one, never a mix
-        assert len(after.chunks) == len(after.vectors)
+        _complete(after)  # the old generation or a complete new one, never a mix
         assert set(before.docs) <= set(after.docs)
-        assert sum(d.chunks for d in after.docs.values()) == len(after.chunks)
-        assert len(after.docs) in (3, 403)
+        assert (len(after.docs) - 3) % BATCH == 0 or len(after.docs) == 403  # whole batches
     assert kills >= 1, "ingest finished before any kill; make the batch bigger"
+
+
+def test_a_killed_ingest_keeps_its_batches_and_the_next_write_sweeps(tmp_path: Path, embedder, big):
+    home, index = tmp_path / "home", tmp_path / "home" / "index"
+    proc = subprocess.Popen(
+        [*RAG, "ingest", str(big)],
+        env=_env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    while not (index / "CURRENT").is_file() and proc.poll() is None:  # the first batch is in
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    kept = Store.open(index, embedder.model_id, embedder.dim)
+    _complete(kept)
+    assert BATCH <= len(kept.docs) < 400 and len(kept.docs) % BATCH == 0
+    # what a writer killed mid-commit leaves: a temporary generation, CURRENT.tmp, an old one
+    live = (index / "CURRENT").read_text().strip()
+    (index / ".tmp-gen-999999-12345").mkdir()
+    (index / ".tmp-gen-999999-12345" / "chunks.jsonl").write_text("half")
+    (index / "CURRENT.tmp").write_text("gen-999999")
+    (index / "gen-000000").mkdir(exist_ok=True)
+    out = _ingest(home, big)
+    assert f"unchanged: {len(kept.docs)} " in out.stdout  # committed batches are not redone
+    after = Store.open(index, embedder.model_id, embedder.dim)
+    _complete(after)
+    assert len(after.docs) == 400
+    names = {p.name for p in index.iterdir()}
+    assert names == {"CURRENT", ".lock", f"gen-{after.generation:06d}"}, names
+    assert live not in names or live == f"gen-{after.generation:06d}"
