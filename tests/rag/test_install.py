@@ -4,6 +4,7 @@ fetch them. Real wheel, real files, the 135M model."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,12 @@ def installed(tmp_path_factory) -> Path:
     """The project's wheel installed into a folder of its own (its dependencies come from
     the test environment)."""
     root = tmp_path_factory.mktemp("installed")
+    src = root / "src"  # a copy, so the build leaves nothing in the source tree
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for pkg in ("rag", "embeddings", "api", "eval"):
+        shutil.copytree(ROOT / pkg, src / pkg, ignore=shutil.ignore_patterns("__pycache__"))
     build = _run(
         [
             sys.executable,
@@ -34,7 +41,7 @@ def installed(tmp_path_factory) -> Path:
             "--no-build-isolation",
             "-w",
             str(root / "wheels"),
-            str(ROOT),
+            str(src),
         ],
         root,
         dict(os.environ),
