@@ -11,22 +11,19 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
-from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import require_key
 from api.limits import BodyLimit
 from api.queue import ClientGoneError
-from api.routes import ask, chat, documents, health
+from api.routes import ask, chat, documents, health, page
 from api.state import AppState
 from rag.config import Settings, get_settings
 from rag.errors import RagError
 from rag.pipeline import Pipeline
-
-STATIC = Path(__file__).parent / "static"
 
 
 def _version() -> str:
@@ -54,6 +51,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         description="Every route except /healthz, /readyz, the page and /docs needs "
         "`Authorization: Bearer <key>` when the server has RAG_API_KEY set.",
         lifespan=lifespan,
+        docs_url=None,  # served by api.routes.page from local files (no CDN)
+        redoc_url=None,
     )
     app.state.rag = state
     app.add_middleware(
@@ -63,13 +62,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     )
     _add_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(page.router)
     keyed = [Depends(require_key)]
     for module in (chat, ask, documents):
         app.include_router(module.router, dependencies=keyed)
-
-    @app.get("/", include_in_schema=False)
-    def page() -> FileResponse:
-        return FileResponse(STATIC / "index.html", media_type="text/html")
 
     return app
 

@@ -32,6 +32,8 @@ from rag.types import Answer, Chunk, Citation, DocumentInfo, Hit, Sentence, Timi
 
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
 TokenSink = Callable[[str], None]
+# (stage, details): "condensing" {}, "retrieving" {"question"}, "reading" {"passages"}, "writing" {}
+StageSink = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass
@@ -179,7 +181,13 @@ class Pipeline:
                     report.unchanged.append(doc.source)
                     continue
                 info = DocumentInfo(
-                    doc.doc_id, doc.source, doc.title, doc.sha256, len(doc.text), len(chunks)
+                    doc.doc_id,
+                    doc.source,
+                    doc.title,
+                    doc.sha256,
+                    len(doc.text),
+                    len(chunks),
+                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 )
                 todo.append((info, chunks))
                 (report.updated if old is not None else report.added).append(doc.source)
@@ -211,7 +219,8 @@ class Pipeline:
             self.store, self.retriever = store, retriever
 
     # ---- questions -----------------------------------------------------------------------
-    def _check(self, question: str) -> str:
+    def check_question(self, question: str) -> str:
+        """The question with its blanks collapsed, or `BadQuestionError` (empty, too long)."""
         q = " ".join(question.split())
         if not q:
             raise BadQuestionError("the question is empty; ask something about your documents")
@@ -261,16 +270,22 @@ class Pipeline:
         on_token: TokenSink | None = None,
         max_tokens: int | None = None,
         temperature: float | None = None,
+        on_stage: StageSink | None = None,
     ) -> Answer:
         """Answer `question` from the index; every claim in the result is cited and checked.
 
+        `on_stage` hears what is happening (see `StageSink`), for a progress display.
         Timings start after the model is loaded (a first call loads it)."""
-        question = self._check(question)
+        stage = on_stage or (lambda name, info: None)
+        question = self.check_question(question)
         generator = self.generator
         t0 = time.perf_counter()
         if history:
+            stage("condensing", {})
             question = self.condense(question, history)
+        stage("retrieving", {"question": question})
         sentences, hits, retrieval_s = self.context(question, k or self.settings.k)
+        stage("reading", {"passages": len(sentences)})
         timings = Timings(retrieval_s=round(retrieval_s, 4))
         if not sentences:
             timings.total_s = round(time.perf_counter() - t0, 4)
@@ -287,6 +302,7 @@ class Pipeline:
                 answer_messages("B?", ["b."], examples),
                 self._cache_dir(),
             )
+            stage("writing", {})
             for piece in generator.stream(
                 messages,
                 max_tokens=max_tokens or self.settings.max_tokens,

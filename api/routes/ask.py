@@ -21,6 +21,8 @@ async def ask(
     body: AskRequest, request: Request, pipeline: PipelineDep, queue: QueueDep
 ) -> dict[str, Any]:
     """Answer one question from the index; every sentence is cited and checked."""
-    job = queue.start(lambda on_token: pipeline.ask(body.question, k=body.k, on_token=on_token))
+    job = queue.start(
+        lambda on_token, _: pipeline.ask(body.question, k=body.k, on_token=on_token)
+    )
     answer = await job.result(request.is_disconnected)
     return answer.to_dict()
