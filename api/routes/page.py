@@ -1,9 +1,10 @@
 """The chat page and the API docs, served from files in the package: nothing from a CDN.
 
 `/` is api/static/index.html; its script and style are `/static/<name>` (separate files, so a
-Content-Security-Policy of `script-src 'self'; style-src 'self'` holds). `/docs` is Swagger UI
-from the `swagger-ui-bundle` package, started by /static/docs.js. Does not: serve any other
-file (only the names listed here), or need the API key (the data routes do).
+Content-Security-Policy of `script-src 'self'; style-src 'self'` holds). `/docs` is Swagger UI 5
+from the `swagger-ui-bundle-v2` package (module `swagger_ui_bundle`), started by
+/static/docs.js. Does not: serve any other file (only the names listed here), or need the API
+key (the data routes do).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def _swagger_dir() -> Path:
         from swagger_ui_bundle import swagger_ui_path
     except ImportError as exc:  # pragma: no cover - a dependency of the package
         raise HTTPException(
-            503, "the API docs need the swagger-ui-bundle package: pip install swagger-ui-bundle"
+            503, "the API docs need Swagger UI's files: pip install swagger-ui-bundle-v2"
         ) from exc
     return Path(swagger_ui_path)
 

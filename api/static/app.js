@@ -254,6 +254,7 @@ async function readStream(res, box, turn, me) {
     let chunk;
     try { chunk = await reader.read(); } catch (err) {
       if (me.why) throw err;  // stopped by the user
+      checkServer();
       throw new Problem("The connection to the server was lost before the answer was finished. "
         + "Check that the server is running, then press Retry.");
     }
