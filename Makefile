@@ -16,7 +16,7 @@ CORPUS := corpus/afghanistan-counterterrorism-mei-2024.txt
 INDEX := .rag/index/CURRENT
 Q ?= Who leads ISKP?
 
-.PHONY: install rebuild-llama smoke models index ask chat test test-fast lint serve chromium eval eval-clapnq eval-squad bench clean help
+.PHONY: install rebuild-llama smoke models index ask chat test test-fast lint serve chromium screenshots eval eval-clapnq eval-squad bench clean help
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -81,6 +81,9 @@ test-fast: $(SMOKE_STAMP) chromium ## tests without the 1.5B end-to-end tests
 lint: $(BIN)/.installed ## ruff + mypy
 	$(BIN)/ruff check rag embeddings api eval tests bench scripts
 	$(BIN)/mypy rag embeddings api bench
+
+screenshots: $(SMOKE_STAMP) chromium ## retake docs/screenshots/chat-{desktop,phone}.png (browser test)
+	RAG_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/api/test_page_features.py -k screenshots
 
 eval: $(SMOKE_STAMP) ## score the seed question set -> eval/runs/seed/report.{json,md,html}
 	$(BIN)/rag eval --set seed --out eval/runs/seed

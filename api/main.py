@@ -15,19 +15,17 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import require_key
 from api.limits import BodyLimit
 from api.queue import ClientGoneError
-from api.routes import ask, chat, documents, health
+from api.routes import ask, chat, documents, health, page
 from api.schemas import error_responses
 from api.security import BrowserGuard
 from api.state import AppState
@@ -35,7 +33,6 @@ from rag.config import Settings, get_settings
 from rag.errors import RagError
 from rag.pipeline import Pipeline
 
-STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("uvicorn.error")
 
 
@@ -64,6 +61,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         description="Every route except /healthz, /readyz, the page and /docs needs "
         "`Authorization: Bearer <key>` when the server has RAG_API_KEY set.",
         lifespan=lifespan,
+        docs_url=None,  # served by api.routes.page from local files (no CDN)
+        redoc_url=None,
     )
     app.state.rag = state
     app.add_middleware(
@@ -83,6 +82,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     )
     _add_error_handlers(app)
     app.include_router(health.router, responses=error_responses(400))
+    app.include_router(page.router)
     keyed = [Depends(require_key)]
     for module in (chat, ask, documents):
         app.include_router(
@@ -90,12 +90,6 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             dependencies=keyed,
             responses=error_responses(400, 401, 403, 413, 422, 503),
         )
-
-    @app.get("/", include_in_schema=False)
-    def page() -> FileResponse:
-        return FileResponse(STATIC / "index.html", media_type="text/html")
-
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     return app
 

@@ -1,13 +1,15 @@
 """The bounded queue in front of the one llama.cpp model.
 
-    job = queue.start(lambda on_token: pipeline.ask(q, on_token=on_token))
+    job = queue.start(lambda on_token, on_stage: pipeline.ask(q, on_token=on_token))
     answer = await job.result(request.is_disconnected)      # or: await job.next(...) per event
 
 At most `limit` requests are admitted at a time (waiting for the model or using it); one more is
 refused at once with `QueueFullError` (HTTP 503 + Retry-After), never left hanging. Admitted
 work runs in worker threads, one job at a time. Tokens cross from the thread to the event loop
-through an asyncio.Queue. Setting `job.cancel` (the client went away) skips a job still waiting,
-or makes the next token raise inside the thread, which ends the generation and frees the model.
+through an asyncio.Queue, and so do progress stages (`("stage", {"stage": "waiting", ...})`
+while another request has the model, then whatever the work reports through `on_stage`).
+Setting `job.cancel` (the client went away) skips a job still waiting, or makes the next token
+or stage raise inside the thread, which ends the generation and frees the model.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from typing import Any
 from rag.errors import RagError
 from rag.types import Answer
 
-Work = Callable[[Callable[[str], None]], Answer]  # fn(on_token) -> Answer
+StageSink = Callable[[str, dict[str, Any]], None]
+Work = Callable[[Callable[[str], None], StageSink], Answer]  # fn(on_token, on_stage) -> Answer
 IsGone = Callable[[], Awaitable[bool]]
-# ("token", str) | ("done", Answer) | ("error", Exception) | ("cancelled", None)
+# ("token", str) | ("stage", dict) | ("done", Answer) | ("error", Exception) | ("cancelled", None)
 Event = tuple[str, Any]
 
 
@@ -69,6 +72,11 @@ class Job:
             raise _Cancelled
         self.emit("token", piece)
 
+    def on_stage(self, name: str, info: dict[str, Any]) -> None:  # called in the worker thread
+        if self.cancel.is_set():
+            raise _Cancelled
+        self.emit("stage", {"stage": name, **info})
+
     async def next(self, is_gone: IsGone | None = None, poll_s: float = 0.5) -> Event:
         """The next event; while waiting, check every `poll_s` whether the client is gone."""
         if is_gone is None:
@@ -86,7 +94,8 @@ class Job:
             getter.cancel()
 
     async def result(self, is_gone: IsGone | None = None) -> Answer:
-        """Wait for the final answer (tokens are skipped); errors from the thread re-raise."""
+        """Wait for the final answer (tokens and stages are skipped); errors from the thread
+        re-raise."""
         while True:
             kind, value = await self.next(is_gone)
             if kind == "done":
@@ -124,10 +133,15 @@ class ModelQueue:
 
     def _run(self, job: Job, work: Work) -> None:
         try:
-            with self._turn:  # one at a time; a job whose client left never reaches the model
+            if not self._turn.acquire(blocking=False):
+                job.on_stage("waiting", {"ahead": max(self.stats.active - 1, 1)})
+                self._turn.acquire()
+            try:  # one at a time; a job whose client left never reaches the model
                 if job.cancel.is_set():
                     raise _Cancelled
-                answer = work(job.on_token)
+                answer = work(job.on_token, job.on_stage)
+            finally:
+                self._turn.release()
         except _Cancelled:
             job.outcome = "cancelled"
             job.emit("cancelled")

@@ -152,6 +152,28 @@ class DocumentOut(BaseModel):
     sha256: str
     chars: int
     chunks: int
+    added: str = Field("", description="when this text was indexed (UTC, ISO 8601)")
+
+
+class DocumentText(BaseModel):
+    """A span of a document with the text around it (headings between chunks are left out)."""
+
+    doc_id: str
+    source: str
+    title: str
+    chars: int
+    start: int
+    end: int
+    before: str
+    quote: str = Field(description="the document's text in [start, end)")
+    after: str
+
+
+class Overview(BaseModel):
+    documents: int
+    chunks: int
+    titles: list[str] = Field(description="the documents' titles (the first 20)")
+    examples: list[str] = Field(description="questions to start with, from section headings")
 
 
 class UploadResult(BaseModel):

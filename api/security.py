@@ -34,8 +34,6 @@ HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 ]
-# FastAPI's own API explorer loads Swagger UI with an inline script: it keeps the other headers
-NO_CSP = ("/docs", "/redoc")
 
 
 def host_name(host: str) -> str:
@@ -85,11 +83,10 @@ class BrowserGuard:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        csp = not scope["path"].startswith(NO_CSP)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                extra = [*HEADERS, *([(b"content-security-policy", CSP.encode())] if csp else [])]
+                extra = [*HEADERS, (b"content-security-policy", CSP.encode())]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 

@@ -35,6 +35,8 @@ from rag.types import Answer, Chunk, Citation, DocumentInfo, Hit, Sentence, Timi
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
 TokenSink = Callable[[str], None]
 CONDENSE_TOKENS = 48  # the rewritten question's length
+# (stage, details): "condensing" {}, "retrieving" {"question"}, "reading" {"passages"}, "writing" {}
+StageSink = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass
@@ -193,7 +195,13 @@ class Pipeline:
                     report.unchanged.append(doc.source)
                     continue
                 info = DocumentInfo(
-                    doc.doc_id, doc.source, doc.title, doc.sha256, len(doc.text), len(chunks)
+                    doc.doc_id,
+                    doc.source,
+                    doc.title,
+                    doc.sha256,
+                    len(doc.text),
+                    len(chunks),
+                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 )
                 todo.append((info, chunks))
                 (report.updated if old is not None else report.added).append(doc.source)
@@ -293,10 +301,13 @@ class Pipeline:
         on_token: TokenSink | None = None,
         max_tokens: int | None = None,
         temperature: float | None = None,
+        on_stage: StageSink | None = None,
     ) -> Answer:
         """Answer `question` from the index; every claim in the result is cited and checked.
 
+        `on_stage` hears what is happening (see `StageSink`), for a progress display.
         Timings start after the model is loaded (a first call loads it)."""
+        stage = on_stage or (lambda name, info: None)
         question = self.check_question(question)
         generator = self.generator
         examples = EXAMPLES if self.settings.prompt_examples else ()
@@ -311,8 +322,11 @@ class Pipeline:
                 {"role": m["role"], "content": m["content"].encode("utf-8", "replace").decode()}
                 for m in history
             ]
+            stage("condensing", {})
             question = self.condense(question, history)
+        stage("retrieving", {"question": question})
         sentences, hits, retrieval_s = self.context(question, k or self.settings.k)
+        stage("reading", {"passages": len(sentences)})
         timings = Timings(retrieval_s=round(retrieval_s, 4))
         if not sentences:
             timings.total_s = round(time.perf_counter() - t0, 4)
@@ -337,6 +351,7 @@ class Pipeline:
                 answer_messages("B?", ["b."], examples),
                 self._cache_dir(),
             )
+            stage("writing", {})
             for piece in generator.stream(
                 messages,
                 max_tokens=fitted.max_tokens,

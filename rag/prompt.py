@@ -11,6 +11,8 @@ they buy right answers with declines and citation precision (docs/evaluation.md)
 
 from __future__ import annotations
 
+import re
+
 SYSTEM = (
     "Answer the question in one short sentence, using only the facts in the numbered sources. "
     "If the sources do not contain the answer, reply exactly: NOT FOUND"
@@ -50,6 +52,13 @@ CONDENSE = (
     "Rewrite the last question so it can be understood without the conversation. "
     "Reply with the rewritten question only."
 )
+CITE_MARK = re.compile(r" ?\[\d+\]")  # the [n] after a cited sentence
+
+
+def last_exchange(history: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The last user turn of `history` and what followed it (its answer)."""
+    users = [i for i, m in enumerate(history) if m["role"] == "user"]
+    return history[users[-1] :] if users else history[-2:]
 
 
 def _user(sources: str, question: str) -> dict[str, str]:
@@ -69,8 +78,14 @@ def answer_messages(
 
 
 def condense_messages(question: str, history: list[dict[str, str]]) -> list[dict[str, str]]:
-    """A chat that turns a follow-up ("and how many did it kill?") into a standalone question."""
-    turns = "\n".join(f"{m['role']}: {m['content']}" for m in history[-4:])
+    """A chat that turns a follow-up ("and how many did it kill?") into a standalone question.
+
+    Only the last exchange is shown (the previous question and its answer, without [n] marks):
+    with two earlier topics in view a small model resolved "it" to the older one (issue #13.9).
+    """
+    turns = "\n".join(
+        f"{m['role']}: {CITE_MARK.sub('', m['content']).strip()}" for m in last_exchange(history)
+    )
     return [
         {"role": "system", "content": CONDENSE},
         {"role": "user", "content": f"{turns}\nuser: {question}\n\nRewritten question:"},

@@ -94,3 +94,4 @@ class DocumentInfo:
     sha256: str
     chars: int
     chunks: int
+    added: str = ""  # when this text was indexed, UTC ISO 8601 ("" in indexes before 0.4)

@@ -22,6 +22,6 @@ async def ask(
 ) -> dict[str, Any]:
     """Answer one question from the index; every sentence is cited and checked."""
     question = pipeline.check_question(body.question)  # a bad one never takes a queue slot
-    job = queue.start(lambda on_token: pipeline.ask(question, k=body.k, on_token=on_token))
+    job = queue.start(lambda on_token, _: pipeline.ask(question, k=body.k, on_token=on_token))
     answer = await job.result(request.is_disconnected)
     return answer.to_dict()

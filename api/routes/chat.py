@@ -2,6 +2,9 @@
 
 The last message is the question; earlier user/assistant turns go to `Pipeline.ask` as
 `history`, which rewrites a follow-up into a standalone question before retrieval.
+A stream also carries progress: chunks with an empty `delta` and a top-level `rag_stage`
+object (`{"stage": "waiting" | "condensing" | "retrieving" | "reading" | "writing", ...}`),
+which OpenAI clients read as empty chunks.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ router = APIRouter(prefix="/v1", tags=["openai"])
 STARTED = int(time.time())
 STREAM_DOC = (
     "With `stream: true`: `text/event-stream` of `chat.completion.chunk` objects, the last one "
-    "carrying `citations`, `declined`, `usage` and the verified `answer`, then `data: [DONE]`."
+    "carrying `citations`, `declined`, `usage` and the verified `answer`, then `data: [DONE]`. "
+    "Chunks with an empty `delta` and a top-level `rag_stage` object report progress "
+    '(`{"stage": "waiting"|"condensing"|"retrieving"|"reading"|"writing", ...}`).'
 )
 
 
@@ -82,12 +87,13 @@ async def chat_completions(
     question, history = split_messages(body.messages)
     question = pipeline.check_question(question)  # a bad one never takes a queue slot
     job = queue.start(
-        lambda on_token: pipeline.ask(
+        lambda on_token, on_stage: pipeline.ask(
             question,
             history=history or None,
             on_token=on_token,
             max_tokens=body.max_tokens,
             temperature=body.temperature,
+            on_stage=on_stage,
         )
     )
     meta: dict[str, Any] = {
@@ -122,6 +128,8 @@ async def _chunks(job: Job, first: Event, meta: dict[str, Any]) -> AsyncIterator
         while True:
             if kind == "token":
                 yield chunk({"content": value})
+            elif kind == "stage":
+                yield chunk({}, rag_stage=value)
             elif kind == "done":
                 yield chunk(
                     {},

@@ -1,4 +1,5 @@
-"""Documents in the index: upload (multipart), list, remove.
+"""Documents in the index: upload (multipart), list, remove; an overview for the start
+screen; a cited span with its neighbouring text (`GET /documents/{doc_id}/text`).
 
 An uploaded file's name only labels the document: it must be a plain name (no folders, no
 `..`) and is never used as a path. The bytes go straight to `Pipeline.ingest_bytes`; a file that
@@ -8,13 +9,17 @@ cannot be read is rejected with 4xx and the index is left as it was.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, UploadFile, status
+from fastapi import APIRouter, HTTPException, Query, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PipelineDep, StateDep
-from api.schemas import DocumentOut, UploadResult, error_responses
+from api.schemas import DocumentOut, DocumentText, Overview, UploadResult, error_responses
 from rag.documents import SUFFIXES, doc_id_for
+from rag.errors import NotFoundError
+from rag.excerpt import excerpt
+from rag.types import DocumentInfo
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
@@ -80,3 +85,73 @@ async def remove(doc_id: str, pipeline: PipelineDep) -> DocumentOut:
     """Remove one document, by its id or its source name."""
     info = await run_in_threadpool(pipeline.remove, doc_id)
     return DocumentOut(**info.__dict__)
+
+
+@router.get("/overview", response_model=Overview)
+def overview(pipeline: PipelineDep) -> Overview:
+    """What the index holds, for a start screen: the documents' titles and three example
+    questions made from its most-covered section headings (or the titles)."""
+    store = pipeline.store
+    sections: dict[str, int] = {}
+    for c in store.chunks:
+        title = c.title.strip()
+        if title and not title.lower().startswith(("photo", "image", "figure")):
+            sections[title] = sections.get(title, 0) + 1
+    topics = sorted(sections, key=lambda t: -sections[t])[:3]
+    examples = [f"What does it say about {t[0].lower() + t[1:]}?" for t in topics]
+    for d in sorted(store.docs.values(), key=lambda d: -d.chunks):
+        if len(examples) >= 3:
+            break
+        examples.append(f"What is {d.title or d.source} about?")
+    docs = sorted(store.docs.values(), key=lambda d: d.source)
+    return Overview(
+        documents=len(docs),
+        chunks=len(store.chunks),
+        titles=[d.title or d.source for d in docs][:20],
+        examples=examples,
+    )
+
+
+def _find(pipeline: PipelineDep, doc_id: str) -> DocumentInfo:
+    docs = pipeline.store.docs
+    info = docs.get(doc_id) or next((d for d in docs.values() if d.source == doc_id), None)
+    if info is None:
+        raise NotFoundError(f"no document {doc_id!r} in the index; GET /documents lists them")
+    return info
+
+
+@router.get(
+    "/{doc_id}/text",
+    response_model=DocumentText,
+    responses={
+        400: {"description": "the span is not inside the document"},
+        404: {"description": "no such document"},
+    },
+)
+def text(
+    doc_id: str,
+    pipeline: PipelineDep,
+    start: Annotated[int, Query(ge=0, description="span start (a citation's `start`)")],
+    end: Annotated[int, Query(ge=1, description="span end (a citation's `end`)")],
+    around: Annotated[int, Query(ge=0, le=5000, description="characters on each side")] = 600,
+) -> DocumentText:
+    """A span of one document (by id or source name) with its neighbouring text, as indexed."""
+    info = _find(pipeline, doc_id)
+    if not start < end <= info.chars:
+        raise HTTPException(
+            400,
+            f"bad span {start}-{end}: {info.source} has {info.chars} characters; "
+            "send 0 <= start < end <= that",
+        )
+    ex = excerpt(pipeline.store.chunks, info.doc_id, start, end, around)
+    return DocumentText(
+        doc_id=info.doc_id,
+        source=info.source,
+        title=info.title,
+        chars=info.chars,
+        start=start,
+        end=end,
+        before=ex.before,
+        quote=ex.quote,
+        after=ex.after,
+    )

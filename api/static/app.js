@@ -1,54 +1,207 @@
-// The chat page: streamed answers from /v1/chat/completions, openable citations.
+// The chat page: ask, stream, show the verified answer with its citations; chats kept in
+// localStorage; documents managed through /documents. No other host is asked; no inline code.
 "use strict";
-const $ = (id) => document.getElementById(id);
-const log = $("log"), form = $("form"), question = $("question"), keyBox = $("key");
-let history = [];  // [{role, content}] sent with every question, for follow-ups
-keyBox.value = sessionStorage.getItem("rag-key") || "";
-if (keyBox.value) keyBox.style.display = "block";
-keyBox.addEventListener("change", () => sessionStorage.setItem("rag-key", keyBox.value));
 
-function headers() {
-  const h = { "Content-Type": "application/json" };
-  if (keyBox.value) h.Authorization = "Bearer " + keyBox.value;
-  return h;
+const $ = (id) => document.getElementById(id);
+const form = $("form"), question = $("question"), keyBox = $("key"), turnsEl = $("turns");
+const STORE = "rag-chats-v1";
+const STAGES = {
+  waiting: (s) => `Waiting for the model: ${s.ahead || 1} question(s) ahead…`,
+  condensing: () => "Reading the conversation to understand the follow-up…",
+  retrieving: (s) => `Searching the documents for “${s.question}”…`,
+  reading: (s) => `Reading ${s.passages} passage(s)…`,
+  writing: () => "Writing the answer (the text is checked against the passages when it ends)…",
+};
+
+// ---- state: chats in localStorage --------------------------------------------------------
+// chat: {id, title, updated, turns: [{q, final?, searched?, error?, stopped?}]}
+let chats = load();
+let current = null;  // the open chat's id
+let running = null;  // {chat, turn, box, controller, why}
+
+function load() {
+  try { return JSON.parse(localStorage.getItem(STORE) || "[]").filter((c) => c && c.id); }
+  catch (_) { return []; }
+}
+function save() {
+  try { localStorage.setItem(STORE, JSON.stringify(chats)); } catch (_) { /* full or blocked */ }
+}
+function chat() { return chats.find((c) => c.id === current) || null; }
+function newId() { return Date.now().toString(36) + Math.random().toString(36).slice(2, 7); }
+
+// The messages sent with a question: only turns that finished with an answer.
+function historyOf(c, upTo) {
+  const out = [];
+  for (const t of c.turns.slice(0, upTo)) {
+    if (t.final) out.push({ role: "user", content: t.q }, { role: "assistant", content: t.final.answer });
+  }
+  return out;
 }
 
+// ---- small helpers -----------------------------------------------------------------------
 function el(tag, cls, text) {
   const node = document.createElement(tag);
   if (cls) node.className = cls;
   if (text !== undefined) node.textContent = text;
   return node;
 }
+function button(text, cls, onClick, title) {
+  const b = el("button", cls, text);
+  b.type = "button";
+  if (title) b.title = title;
+  b.addEventListener("click", onClick);
+  return b;
+}
+function headers(json = true) {
+  const h = json ? { "Content-Type": "application/json" } : {};
+  if (keyBox.value) h.Authorization = "Bearer " + keyBox.value;
+  return h;
+}
+function hint(text) { $("hint").textContent = text; }
+function setBusy(on) {
+  document.body.toggleAttribute("data-busy", on);
+  $("ask").hidden = on;
+  $("stop").hidden = !on;
+}
+function needKey(sent) {
+  $("key-label").hidden = false;
+  keyBox.focus();
+  return sent
+    ? "The API key was not accepted: check it, type it again in the box at the top, then ask again."
+    : "This server needs an API key: type it in the box at the top, then ask again.";
+}
+async function detailOf(res) {
+  let detail = res.statusText;
+  try { detail = (await res.json()).detail || detail; } catch (_) { /* not JSON */ }
+  return typeof detail === "string" ? detail : JSON.stringify(detail);
+}
+// Keep `box` in view inside the scrolling log: its bottom if it fits, else its top.
+function reveal(box) {
+  const log = $("log"), lr = log.getBoundingClientRect(), br = box.getBoundingClientRect();
+  if (br.bottom > lr.bottom) log.scrollTop += Math.min(br.bottom - lr.bottom + 12, br.top - lr.top - 12);
+  else if (br.top < lr.top) log.scrollTop -= lr.top - br.top + 12;
+}
 
-function bubble(role, text) {
-  const box = el("div", "msg " + role);
-  box.append(el("div", "who", role === "user" ? "you" : "answer"), el("div", "answer", text));
-  log.append(box);
-  box.scrollIntoView({ block: "end" });
+// ---- the server line in the header -------------------------------------------------------
+let offlineTimer = null;
+async function checkServer() {
+  const line = $("server");
+  try {
+    const res = await fetch("/readyz");
+    if (res.ok) {
+      const r = await res.json();
+      line.textContent = `${r.model} · ${r.documents} document(s)`;
+      line.className = "";
+      clearInterval(offlineTimer);
+      offlineTimer = null;
+      return true;
+    }
+    line.textContent = res.status === 503 ? "loading the model…" : `server error ${res.status}`;
+    line.className = "offline";
+  } catch (_) {
+    line.textContent = "offline: the server is not reachable";
+    line.className = "offline";
+  }
+  if (!offlineTimer) offlineTimer = setInterval(checkServer, 5000);
+  return false;
+}
+
+// ---- rendering one turn ------------------------------------------------------------------
+function renderTurn(c, turn, live = false) {
+  const article = el("article", "turn");
+  const user = el("div", "msg user");
+  user.append(el("div", "who", "you"), el("div", "answer", turn.q));
+  const box = el("div", "msg assistant");
+  const answer = el("div", "answer");
+  answer.setAttribute("aria-live", "polite");
+  box.append(el("div", "who", "answer"), el("div", "stage"), answer);
+  box.setAttribute("role", "group");
+  box.setAttribute("aria-label", "answer");
+  article.append(user, box);
+  turnsEl.append(article);
+  if (turn.final) showAnswer(c, turn, box);
+  else if (turn.error) showProblem(c, turn, box, turn.error);
+  else if (turn.stopped) showProblem(c, turn, box, "Stopped before the answer was finished.", "stopped");
+  else if (!live) showProblem(c, turn, box, "Not finished: the page was closed or reloaded.", "stopped");
   return box;
 }
 
-function showError(box, message) {
-  box.className = "msg assistant error";
-  box.querySelector(".answer").textContent = message;
+function renderChat() {
+  turnsEl.textContent = "";
+  const c = chat();
+  $("start").hidden = !!(c && c.turns.length);
+  if (c) for (const t of c.turns) renderTurn(c, t);
+  renderChats();
+  const last = turnsEl.lastElementChild;
+  if (last) reveal(last);
+}
+
+function renderChats() {
+  const list = $("chats");
+  list.textContent = "";
+  for (const c of [...chats].sort((a, b) => b.updated - a.updated)) {
+    const li = el("li");
+    const open = button(c.title, "open", () => { openChat(c.id); }, c.title);
+    open.setAttribute("aria-current", String(c.id === current));
+    const del = button("×", "del", () => deleteChat(c.id));
+    del.setAttribute("aria-label", `delete the chat “${c.title}”`);
+    li.append(open, del);
+    list.append(li);
+  }
+}
+
+function citationsText(final) {
+  if (!final.citations.length) return final.answer;
+  const lines = final.citations.map((c) => `[${c.n}] ${c.source}, characters ${c.start}–${c.end}: “${c.quote}”`);
+  return `${final.answer}\n\nSources:\n${lines.join("\n")}`;
+}
+
+async function copy(text, btn) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch (_) {  // no clipboard API (plain http on another host): the old way
+    const area = el("textarea");
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+  btn.textContent = "Copied";
+}
+
+function actions(c, turn, box) {
+  const row = el("div", "actions");
+  if (turn.final) {
+    const cp = button("Copy", "copy", () => copy(citationsText(turn.final), cp), "copy the answer with its sources");
+    row.append(cp);
+  }
+  const isLast = c.turns[c.turns.length - 1] === turn;
+  if (isLast) {
+    const label = turn.final ? "Regenerate" : "Retry";
+    row.append(button(label, turn.final ? "regenerate" : "retry", () => {
+      if (!running) run(c, turn, box);
+    }, "ask this question again"));
+  }
+  box.append(row);
 }
 
 // The verified answer, with each [n] a button that opens the cited passage.
-function showAnswer(box, final) {
+function showAnswer(c, turn, box) {
+  const final = turn.final;
   box.className = "msg assistant" + (final.declined ? " declined" : "");
+  box.querySelector(".stage").textContent = "";
+  for (const old of box.querySelectorAll(".sources, .passage, .actions, .status, .searched")) old.remove();
   const answer = box.querySelector(".answer");
   answer.textContent = "";
-  const byN = new Map(final.citations.map((c) => [c.n, c]));
+  answer.setAttribute("aria-busy", "false");
+  const byN = new Map(final.citations.map((ci) => [ci.n, ci]));
   let passage = null;
   for (const part of final.answer.split(/(\[\d+\])/)) {
     const m = part.match(/^\[(\d+)\]$/);
     const cite = m && byN.get(Number(m[1]));
     if (!cite) { answer.append(part); continue; }
-    const btn = el("button", "cite", `[${cite.n}]`);
-    btn.type = "button";
-    btn.title = cite.source;
-    btn.setAttribute("aria-expanded", "false");
-    btn.addEventListener("click", () => {
+    const btn = button(`[${cite.n}]`, "cite", () => {
       const open = btn.getAttribute("aria-expanded") === "true";
       box.querySelectorAll("button.cite").forEach((b) => b.setAttribute("aria-expanded", "false"));
       if (passage) passage.remove();
@@ -56,95 +209,412 @@ function showAnswer(box, final) {
       if (open) return;
       btn.setAttribute("aria-expanded", "true");
       passage = el("div", "passage");
-      passage.append(el("blockquote", "quote", `“${cite.quote}”`),
-        el("div", "where", `[${cite.n}] ${cite.source} · characters ${cite.start}–${cite.end}`));
-      box.append(passage);
-    });
+      passage.append(
+        el("blockquote", "quote", `“${cite.quote}”`),
+        el("div", "where", `[${cite.n}] ${cite.source} · characters ${cite.start}–${cite.end}`),
+        button("Show in the document", "in-context", () => showContext(cite)),
+      );
+      box.insertBefore(passage, answer.nextSibling);
+    }, `${cite.source}: open the quoted passage`);
+    btn.setAttribute("aria-expanded", "false");
     answer.append(btn);
   }
   if (final.citations.length) {
     const list = el("ol", "sources");
-    for (const c of final.citations) list.append(el("li", "", `${c.source} (characters ${c.start}–${c.end})`));
-    box.insertBefore(list, answer.nextSibling);
+    list.setAttribute("aria-label", "sources");
+    for (const ci of final.citations) list.append(el("li", "", `${ci.source} (characters ${ci.start}–${ci.end})`));
+    box.append(list);
   }
+  if (turn.searched && turn.searched !== turn.q) box.append(el("div", "searched", `searched for: ${turn.searched}`));
   const u = final.usage || {};
   box.append(el("div", "status", final.declined ? "declined: no passage supports an answer"
     : `${final.citations.length} citation(s) · ${u.completion_tokens ?? "?"} tokens`));
+  actions(c, turn, box);
 }
 
-async function errorText(res) {
-  let detail = res.statusText;
-  try { detail = (await res.json()).detail || detail; } catch (_) { /* not JSON */ }
-  if (typeof detail !== "string") detail = JSON.stringify(detail);
-  if (res.status === 401) {
-    keyBox.style.display = "block";
-    keyBox.focus();
-    return "This server needs an API key: type it in the box at the top, then ask again.";
-  }
-  const retry = res.headers.get("Retry-After");
-  return `Error ${res.status}: ${detail}` + (retry ? ` (try again in ${retry} s)` : "");
-}
-
-async function ask(q) {
-  bubble("user", q);
-  const box = bubble("assistant", "searching…");
-  box.classList.add("streaming");
-  box.dataset.tokens = "0";
+function showProblem(c, turn, box, message, kind = "error") {
+  box.className = `msg assistant ${kind}`;
+  box.querySelector(".stage").textContent = "";
+  for (const old of box.querySelectorAll(".sources, .passage, .actions, .status, .searched")) old.remove();
   const answer = box.querySelector(".answer");
-  let streamed = "", final = null;
-  const messages = [...history, { role: "user", content: q }];
-  try {
-    const res = await fetch("/v1/chat/completions", {
-      method: "POST", headers: headers(), body: JSON.stringify({ messages, stream: true }),
-    });
-    if (!res.ok) { showError(box, await errorText(res)); return; }
-    const reader = res.body.getReader();
-    const decoder = new TextDecoder();
-    let buf = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
-      let cut;
-      while ((cut = buf.indexOf("\n\n")) >= 0) {
-        const block = buf.slice(0, cut);
-        buf = buf.slice(cut + 2);
-        const data = block.split("\n").filter((l) => l.startsWith("data:"))
-          .map((l) => l.slice(5).replace(/^ /, "")).join("\n");
-        if (!data || data === "[DONE]") continue;  // comments (pings) and the end marker
-        const obj = JSON.parse(data);
-        if (obj.error) throw new Error(obj.error.message);
-        const delta = obj.choices?.[0]?.delta?.content;
-        if (delta) {
-          streamed += delta;
-          answer.textContent = streamed;
-          box.dataset.tokens = String(Number(box.dataset.tokens) + 1);
-        }
-        if (obj.citations) final = obj;
-      }
+  answer.textContent = message;
+  answer.setAttribute("aria-busy", "false");
+  actions(c, turn, box);
+}
+
+// ---- asking ------------------------------------------------------------------------------
+class Problem extends Error {}
+
+async function readStream(res, box, turn, me) {
+  const answer = box.querySelector(".answer"), stage = box.querySelector(".stage");
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buf = "", streamed = "";
+  for (;;) {
+    let chunk;
+    try { chunk = await reader.read(); } catch (err) {
+      if (me.why) throw err;  // stopped by the user
+      checkServer();
+      throw new Problem("The connection to the server was lost before the answer was finished. "
+        + "Check that the server is running, then press Retry.");
     }
-    if (!final) throw new Error("the answer stopped before it was finished; ask again");
-    showAnswer(box, final);
-    history.push({ role: "user", content: q }, { role: "assistant", content: final.answer });
+    if (chunk.done) break;
+    buf += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
+    let cut;
+    while ((cut = buf.indexOf("\n\n")) >= 0) {
+      const block = buf.slice(0, cut);
+      buf = buf.slice(cut + 2);
+      const data = block.split("\n").filter((l) => l.startsWith("data:"))
+        .map((l) => l.slice(5).replace(/^ /, "")).join("\n");
+      if (!data || data === "[DONE]") continue;  // comments (pings) and the end marker
+      const obj = JSON.parse(data);
+      if (obj.error) throw new Problem(`The server failed while answering: ${obj.error.message}. Press Retry to ask again.`);
+      if (obj.rag_stage) {
+        const s = obj.rag_stage;
+        stage.textContent = (STAGES[s.stage] || (() => s.stage))(s);
+        box.dataset.stages = (box.dataset.stages ? box.dataset.stages + "," : "") + s.stage;
+        if (s.stage === "retrieving") turn.searched = s.question;
+      }
+      const delta = obj.choices?.[0]?.delta?.content;
+      if (delta) {  // provisional: replaced by the verified answer at the end
+        streamed += delta;
+        answer.textContent = streamed;
+        box.dataset.tokens = String(Number(box.dataset.tokens || 0) + 1);
+      }
+      if (obj.citations) return obj;
+    }
+  }
+  throw new Problem("The answer stopped before it was finished. Press Retry to ask again.");
+}
+
+async function run(c, turn, box) {
+  const index = c.turns.indexOf(turn);
+  delete turn.final; delete turn.error; delete turn.stopped; delete turn.searched;
+  box.className = "msg assistant streaming";
+  for (const old of box.querySelectorAll(".sources, .passage, .actions, .status, .searched")) old.remove();
+  box.dataset.tokens = "0";
+  box.dataset.stages = "";
+  const answer = box.querySelector(".answer");
+  answer.textContent = "";
+  answer.setAttribute("aria-busy", "true");
+  box.querySelector(".stage").textContent = "Sending the question…";
+  const controller = new AbortController();
+  const me = { chat: c, turn, box, controller, why: null };
+  running = me;
+  setBusy(true);
+  hint("");
+  reveal(box);
+  const messages = [...historyOf(c, index), { role: "user", content: turn.q }];
+  const sentKey = !!keyBox.value;
+  let res;
+  try {
+    try {
+      res = await fetch("/v1/chat/completions", {
+        method: "POST", headers: headers(), signal: controller.signal,
+        body: JSON.stringify({ messages, stream: true }),
+      });
+    } catch (err) {
+      if (me.why) throw err;
+      checkServer();
+      throw new Problem(`Cannot reach the server at ${location.host}: it may be stopped or restarting. `
+        + "Start it (rag serve), then press Retry.");
+    }
+    if (res.status === 401) throw new Problem(needKey(sentKey));
+    if (!res.ok) {
+      const detail = await detailOf(res);
+      const retry = res.headers.get("Retry-After");
+      if (res.status === 503) checkServer();
+      throw new Problem(res.status >= 500
+        ? `The server cannot answer now: ${detail}` + (retry ? ` Press Retry in ${retry} s.` : "")
+        : `The server refused the question (${res.status}): ${detail}`);
+    }
+    box.querySelector(".stage").textContent = "Started…";
+    turn.final = await readStream(res, box, turn, me);
+    showAnswer(c, turn, box);
   } catch (err) {
-    showError(box, "Error: " + (err.message || err));
+    if (me.why) {
+      turn.stopped = true;
+      showProblem(c, turn, box, "Stopped before the answer was finished.", "stopped");
+    } else {
+      turn.error = err instanceof Problem ? err.message : `Something went wrong in the page: ${err.message || err}`;
+      showProblem(c, turn, box, turn.error);
+    }
   } finally {
-    box.scrollIntoView({ block: "end" });
+    if (running === me) {
+      running = null;
+      setBusy(false);
+    }
+    c.updated = Date.now();
+    save();
+    renderChats();
+    reveal(box);
+    if (!$("key-label").hidden && document.activeElement === keyBox) { /* leave focus in the key box */ }
+    else if (document.activeElement === document.body || document.activeElement === $("stop")) question.focus();
   }
 }
 
-form.addEventListener("submit", async (event) => {
+// Abort the running answer: the server notices the closed connection and stops generating.
+function stop(why = "stop") {
+  if (!running) return;
+  const me = running;
+  me.why = why;
+  running = null;  // the page is free at once; the aborted run only tidies its own turn
+  setBusy(false);
+  me.controller.abort();
+}
+
+function ask(q) {
+  if (running) {
+    hint("An answer is still being written: wait for it, or press Stop (Escape) first.");
+    return false;
+  }
+  let c = chat();
+  if (!c) {
+    c = { id: newId(), title: q.slice(0, 60), updated: Date.now(), turns: [] };
+    chats.push(c);
+    current = c.id;
+    localStorage.setItem(STORE + "-current", current);
+  }
+  const turn = { q };
+  c.turns.push(turn);
+  $("start").hidden = true;
+  // the previous last turn loses its Regenerate/Retry button
+  const prev = turnsEl.lastElementChild;
+  if (prev) for (const b of prev.querySelectorAll(".regenerate, .retry")) b.remove();
+  const box = renderTurn(c, turn, true);
+  run(c, turn, box);
+  return true;
+}
+
+function openChat(id) {
+  stop("switch");
+  current = id;
+  if (id) localStorage.setItem(STORE + "-current", id);
+  else localStorage.removeItem(STORE + "-current");
+  $("side").classList.remove("open");
+  $("menu").setAttribute("aria-expanded", "false");
+  renderChat();
+  question.focus();
+}
+
+function deleteChat(id) {
+  const c = chats.find((x) => x.id === id);
+  if (!c || !confirm(`Delete the chat “${c.title}”? This cannot be undone.`)) return;
+  if (running && running.chat === c) stop("switch");
+  chats = chats.filter((x) => x.id !== id);
+  save();
+  if (current === id) openChat(null); else renderChats();
+}
+
+// ---- the passage in its document ---------------------------------------------------------
+async function showContext(cite) {
+  const dlg = $("context"), text = $("context-text");
+  $("context-where").textContent = `${cite.source} · characters ${cite.start}–${cite.end}`;
+  text.textContent = "Loading…";
+  dlg.showModal();
+  try {
+    const url = `/documents/${encodeURIComponent(cite.source)}/text?start=${cite.start}&end=${cite.end}&around=800`;
+    const res = await fetch(url, { headers: headers(false) });
+    if (!res.ok) {
+      text.textContent = res.status === 401 ? needKey(!!keyBox.value) : `Cannot show the document: ${await detailOf(res)}`;
+      return;
+    }
+    const doc = await res.json();
+    const mark = el("mark", "", doc.quote);
+    text.textContent = "";
+    text.append((doc.before && doc.before.length < doc.start ? "…" : "") + doc.before, mark, doc.after + "…");
+    mark.scrollIntoView({ block: "center" });
+  } catch (_) {
+    text.textContent = "Cannot reach the server to load the document.";
+  }
+}
+
+// ---- start screen ------------------------------------------------------------------------
+async function loadOverview() {
+  try {
+    const res = await fetch("/documents/overview", { headers: headers(false) });
+    if (!res.ok) {
+      $("start-what").textContent = res.status === 401
+        ? "Type the server's API key at the top to see what the documents are."
+        : "The documents are not available yet.";
+      return;
+    }
+    const o = await res.json();
+    $("start-what").textContent = o.documents
+      ? `${o.documents} document(s) are indexed (${o.chunks} passages): ${o.titles.join("; ")}. `
+        + "Answers quote them, and every sentence is checked against them."
+      : "No documents yet: add some with the Documents button.";
+    const list = $("examples");
+    list.textContent = "";
+    for (const q of o.examples) {
+      const li = el("li");
+      li.append(button(q, "example", () => ask(q)));
+      list.append(li);
+    }
+  } catch (_) {
+    $("start-what").textContent = "The server is not reachable.";
+  }
+}
+
+// ---- documents ---------------------------------------------------------------------------
+function size(n) {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} M chars` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k chars` : `${n} chars`;
+}
+
+async function loadDocuments() {
+  const body = $("doc-table").querySelector("tbody");
+  $("docs-error").textContent = "";
+  try {
+    const res = await fetch("/documents", { headers: headers(false) });
+    if (!res.ok) {
+      $("docs-error").textContent = res.status === 401 ? needKey(!!keyBox.value) : await detailOf(res);
+      return;
+    }
+    body.textContent = "";
+    const docs = await res.json();
+    if (!docs.length) {
+      const tr = el("tr"), td = el("td", "dim", "No documents yet.");
+      td.colSpan = 5;
+      tr.append(td);
+      body.append(tr);
+    }
+    for (const d of docs) {
+      const tr = el("tr");
+      tr.dataset.source = d.source;
+      const del = button("Delete", "delete", () => removeDocument(d));
+      del.setAttribute("aria-label", `delete ${d.source}`);
+      const tdDel = el("td");
+      tdDel.append(del);
+      tr.append(el("td", "name", d.source), el("td", "num", size(d.chars)), el("td", "num", String(d.chunks)),
+        el("td", "date", d.added ? d.added.slice(0, 16).replace("T", " ") + " UTC" : "—"), tdDel);
+      body.append(tr);
+    }
+  } catch (_) {
+    $("docs-error").textContent = "Cannot reach the server to list the documents.";
+  }
+}
+
+async function removeDocument(d) {
+  if (!confirm(`Remove “${d.source}” from the index? Its ${d.chunks} passage(s) will no longer be searched. The file on your disk is not touched.`)) return;
+  try {
+    const res = await fetch(`/documents/${encodeURIComponent(d.doc_id)}`, { method: "DELETE", headers: headers(false) });
+    if (!res.ok) { $("docs-error").textContent = `Could not delete ${d.source}: ${await detailOf(res)}`; return; }
+  } catch (_) {
+    $("docs-error").textContent = `Could not delete ${d.source}: the server is not reachable.`;
+    return;
+  }
+  await Promise.all([loadDocuments(), checkServer(), loadOverview()]);
+}
+
+function uploadOne(file, row) {
+  return new Promise((resolve) => {
+    const bar = row.querySelector("progress"), state = row.querySelector(".state");
+    const fail = (msg) => { row.classList.add("failed"); state.textContent = msg; bar.remove(); resolve(false); };
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/documents");
+    for (const [k, v] of Object.entries(headers(false))) xhr.setRequestHeader(k, v);
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) { bar.max = e.total; bar.value = e.loaded; }
+      if (e.loaded === e.total) state.textContent = "indexing…";
+    });
+    xhr.addEventListener("load", () => {
+      let body = {};
+      try { body = JSON.parse(xhr.responseText); } catch (_) { /* not JSON */ }
+      if (xhr.status === 201) {
+        bar.remove();
+        row.classList.add("done");
+        state.textContent = `${body.status} · ${body.document.chunks} passage(s)`;
+        resolve(true);
+      } else if (xhr.status === 401) {
+        fail(needKey(!!keyBox.value));
+      } else {
+        fail(`not added: ${typeof body.detail === "string" ? body.detail : xhr.statusText || "error " + xhr.status}`);
+      }
+    });
+    xhr.addEventListener("error", () => fail("not added: the server is not reachable"));
+    const data = new FormData();
+    data.append("file", file, file.name);
+    state.textContent = "uploading…";
+    xhr.send(data);
+  });
+}
+
+async function upload(files) {
+  const list = $("uploads");
+  const rows = [...files].map((f) => {
+    const li = el("li");
+    li.dataset.name = f.name;
+    li.append(el("span", "name", f.name), el("progress"), el("span", "state", "waiting…"));
+    list.append(li);
+    return [f, li];
+  });
+  for (const [f, li] of rows) await uploadOne(f, li);  // one at a time: the index has one writer
+  await Promise.all([loadDocuments(), checkServer(), loadOverview()]);
+}
+
+// ---- wiring ------------------------------------------------------------------------------
+function grow() {  // the question box grows with its text (up to its CSS max-height)
+  question.style.height = "auto";
+  question.style.height = `${question.scrollHeight + 2}px`;
+}
+
+form.addEventListener("submit", (event) => {
   event.preventDefault();
   const q = question.value.trim();
   if (!q) return;
-  question.value = "";
-  $("ask").disabled = true;
-  try { await ask(q); } finally { $("ask").disabled = false; question.focus(); }
+  if (ask(q)) { question.value = ""; grow(); }
 });
 question.addEventListener("keydown", (event) => {
-  if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    form.requestSubmit();
+  }
 });
-$("new").addEventListener("click", () => { history = []; log.textContent = ""; question.focus(); });
-fetch("/readyz").then((r) => r.ok ? r.json() : null).then((r) => {
-  if (r) $("model").textContent = `${r.model} · ${r.documents} document(s)`;
-}).catch(() => {});
+question.addEventListener("input", grow);
+window.addEventListener("resize", grow);
+$("stop").addEventListener("click", () => stop("stop"));
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && running && !document.querySelector("dialog[open]")) {
+    event.preventDefault();
+    stop("stop");
+  }
+});
+$("new").addEventListener("click", () => openChat(null));
+$("menu").addEventListener("click", () => {
+  const open = $("side").classList.toggle("open");
+  $("menu").setAttribute("aria-expanded", String(open));
+});
+keyBox.value = sessionStorage.getItem("rag-key") || "";
+if (keyBox.value) $("key-label").hidden = false;
+keyBox.addEventListener("change", () => {
+  sessionStorage.setItem("rag-key", keyBox.value);
+  loadOverview();
+});
+keyBox.addEventListener("keydown", (event) => {
+  if (event.key === "Enter") {
+    event.preventDefault();
+    sessionStorage.setItem("rag-key", keyBox.value);
+    loadOverview();
+    question.focus();
+  }
+});
+$("docs-open").addEventListener("click", () => { $("docs").showModal(); loadDocuments(); });
+for (const b of document.querySelectorAll("[data-close]")) {
+  b.addEventListener("click", () => $(b.dataset.close).close());
+}
+$("files").addEventListener("change", (e) => { upload(e.target.files); e.target.value = ""; });
+const drop = $("drop");
+drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (e) => {
+  e.preventDefault();
+  drop.classList.remove("over");
+  if (e.dataTransfer && e.dataTransfer.files.length) upload(e.dataTransfer.files);
+});
+
+current = localStorage.getItem(STORE + "-current");
+if (!chat()) current = null;
+renderChat();
+checkServer();
+loadOverview();
+question.focus();

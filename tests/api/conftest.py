@@ -40,3 +40,56 @@ def keyed_server(tmp_path_factory, index_home) -> Iterator[Server]:
     srv = start_server(root / "home", root / "server.log", RAG_API_KEY=API_KEY)
     yield srv
     stop_server(srv)
+
+
+@pytest.fixture(scope="session")
+def long_server(tmp_path_factory, index_home) -> Iterator[Server]:
+    """Answers up to 1024 tokens long, so a test can act while one is being written."""
+    root = tmp_path_factory.mktemp("long")
+    shutil.copytree(index_home, root / "home")
+    srv = start_server(root / "home", root / "server.log", RAG_MAX_TOKENS="1024")
+    yield srv
+    stop_server(srv)
+
+
+@pytest.fixture
+def own_server(tmp_path, index_home) -> Iterator[Server]:
+    """A server of this test's own (its index may change, it may be killed)."""
+    shutil.copytree(index_home, tmp_path / "home")
+    srv = start_server(tmp_path / "home", tmp_path / "server.log")
+    yield srv
+    stop_server(srv)
+
+
+# ---- a real browser: Debian's Chromium, driven by playwright ------------------------------
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    from tests.api.browser import ARGS, CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.fail("no /usr/bin/chromium; `make test` installs it (apt-get install chromium)")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop-sized page (1280x800) under the app's CSP; fails the test on a page error,
+    a CSP violation or a request to any host but loopback."""
+    from tests.api.browser import DESKTOP, open_page
+
+    with open_page(browser, DESKTOP) as p:
+        yield p
+
+
+@pytest.fixture
+def phone(browser):
+    """The same, 390x844 with touch, like a phone."""
+    from tests.api.browser import PHONE, open_page
+
+    with open_page(browser, PHONE, is_mobile=True, has_touch=True) as p:
+        yield p

@@ -33,8 +33,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(home: Path, log: Path, **env: str) -> Server:
-    port = _free_port()
+def start_server(home: Path, log: Path, port: int | None = None, **env: str) -> Server:
+    port = port or _free_port()
     environ = {
         **os.environ,
         "RAG_HOME": str(home),

@@ -50,3 +50,35 @@ def test_bad_uploads_are_rejected_and_the_index_is_untouched(server: Server, tmp
         assert c.get("/documents").json() == before
     for folder in (server.home, server.home.parent, server.home.parent.parent):
         assert not (folder / "x.txt").exists()
+
+
+def test_a_cited_span_with_its_neighbouring_text(server: Server, keyed_server: Server):
+    from rag.config import DEFAULT_CORPUS
+
+    text = DEFAULT_CORPUS.read_text()
+    start = text.index("At a July 2023 press conference")
+    end = text.index(".", start) + 1
+    with server.client() as c:
+        doc = c.get("/documents").json()[0]
+        assert doc["added"].endswith("Z")  # when it was indexed, UTC
+        for ref in (doc["doc_id"], DEFAULT_CORPUS.name):  # by id or by name
+            r = c.get(f"/documents/{ref}/text", params={"start": start, "end": end})
+            assert r.status_code == 200, r.text
+            got = r.json()
+            assert got["quote"] == text[start:end] and got["before"] == ""  # the very start
+            assert 400 < len(got["after"]) <= 600 and text[end:].startswith(got["after"][:200])
+        mid = text.index("Crocus")
+        r = c.get(f"/documents/{doc['doc_id']}/text", params={"start": mid, "end": mid + 6})
+        got = r.json()
+        assert got["quote"] == "Crocus" and got["before"] and got["after"]
+        assert " ".join(got["before"].split())[-80:] in " ".join(text[:mid].split())
+        bad = c.get(f"/documents/{doc['doc_id']}/text", params={"start": 5, "end": 10**9})
+        assert bad.status_code == 400 and "characters" in bad.json()["detail"]
+        missing = c.get("/documents/nope.txt/text", params={"start": 0, "end": 5})
+        assert missing.status_code == 404 and "GET /documents" in missing.json()["detail"]
+        overview = c.get("/documents/overview").json()
+        assert overview["documents"] == len(c.get("/documents").json())
+        assert len(overview["examples"]) == 3 and all(q.endswith("?") for q in overview["examples"])
+    with keyed_server.client() as c:  # the same key as every data route
+        r = c.get(f"/documents/{DEFAULT_CORPUS.name}/text", params={"start": 0, "end": 5})
+        assert r.status_code == 401

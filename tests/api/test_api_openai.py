@@ -99,3 +99,25 @@ def test_default_model_answers_144_with_citations(index_home, tmp_path):
         _check_citations(citations)
     finally:
         stop_server(server)
+
+
+def test_stream_reports_progress_stages_that_openai_clients_read_as_empty_chunks(server: Server):
+    chunks = list(
+        _client(server).chat.completions.create(
+            model="smollm2",
+            stream=True,
+            messages=[
+                {"role": "user", "content": "Who leads ISKP?"},
+                {"role": "assistant", "content": "Sanaullah Ghafari leads ISKP. [1]"},
+                {"role": "user", "content": "What is his alias?"},
+            ],
+        )
+    )
+    staged = [c for c in chunks if (c.model_extra or {}).get("rag_stage")]
+    names = [c.model_extra["rag_stage"]["stage"] for c in staged]  # type: ignore[index]
+    assert names == ["condensing", "retrieving", "reading", "writing"], names
+    assert all(c.choices[0].delta.content is None for c in staged)  # nothing to print
+    retrieving = staged[1].model_extra["rag_stage"]  # type: ignore[index]
+    assert retrieving["question"]  # the condensed question it searched for
+    assert staged[2].model_extra["rag_stage"]["passages"] > 0  # type: ignore[index]
+    assert chunks[-1].choices[0].finish_reason == "stop"

@@ -88,7 +88,9 @@ def test_a_client_that_leaves_while_queued_never_reaches_the_model(server: Serve
     }
     cancelled_before = _ready(server)["queue"]["cancelled"]
     first = threading.Thread(
-        target=httpx.post, args=(f"{server.url}/v1/chat/completions",), kwargs={"json": busy}
+        target=httpx.post,
+        args=(f"{server.url}/v1/chat/completions",),
+        kwargs={"json": busy, "timeout": 300},  # httpx's 5 s default gives up on a busy CPU
     )
     first.start()
     time.sleep(0.3)  # the first request now holds the model

@@ -32,6 +32,8 @@ def test_openapi_describes_every_route(server: Server):
         ("/documents", "post"),
         ("/documents", "get"),
         ("/documents/{doc_id}", "delete"),
+        ("/documents/{doc_id}/text", "get"),
+        ("/documents/overview", "get"),
     }
     chat = spec["paths"]["/v1/chat/completions"]["post"]
     assert "citations" in spec["components"]["schemas"]["ChatCompletion"]["properties"]
@@ -41,11 +43,16 @@ def test_openapi_describes_every_route(server: Server):
 def test_page_is_self_contained(server: Server):
     with server.client() as c:
         page = c.get("/")
-        script = c.get("/static/app.js")
-    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert '<script src="/static/app.js">' in page.text  # no inline script (the CSP)
-    assert "/v1/chat/completions" in script.text
-    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page.text)  # no CDN, no internet
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        files = re.findall(r"""(?:src|href)=["'](/static/[^"']+)""", page.text)
+        assert set(files) == {"/static/app.js", "/static/app.css", "/static/favicon.svg"}
+        bodies = {f: c.get(f) for f in files}
+        assert all(r.status_code == 200 for r in bodies.values())
+        assert "/v1/chat/completions" in bodies["/static/app.js"].text
+        assert c.get("/static/docs.html").status_code == 404  # only the listed files
+    for text in (page.text, *(r.text for r in bodies.values())):
+        assert not re.search(r"""(src|href|url)[=(]["']?(https?:)?//""", text)  # no CDN
+        assert not re.search(r"<script>|<style>| style=| on[a-z]+=", text)  # nothing inline
 
 
 def test_bad_json_and_bad_fields_are_4xx_with_a_clear_detail(server: Server):
