@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.api.browser import ARGS, CHROMIUM
 from tests.api.server import Server, _free_port
-from tests.api.test_api_browser import ARGS, CHROMIUM
 
 ATTACK = """<!doctype html><title>attack</title><script>
 const fd = new FormData();
