@@ -194,6 +194,7 @@ def chat(
     with errors_to_exit():
         pipeline = _pipeline(model)
         _require_documents(pipeline)
+        pipeline.warm()
         history: list[dict[str, str]] = []
         err.print("[dim]Ask about your documents. An empty line or Ctrl-D ends.[/dim]")
         while True:

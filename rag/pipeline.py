@@ -86,6 +86,7 @@ class Pipeline:
         settings: Settings,
         embedder: Embedder | None = None,
         generator: LlamaGenerator | None = None,
+        query_embedder: Embedder | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embed_model)
@@ -97,7 +98,7 @@ class Pipeline:
             with self.store.locked():
                 self.store = self._open_for_write()
         self._retriever: Retriever | None = None  # built on first use (FAISS + BM25)
-        self._query_embedder: Embedder | None = None
+        self._query_embedder = query_embedder
 
     @property
     def query_embedder(self) -> Embedder:

@@ -47,3 +47,24 @@ def test_questions_use_the_export_only_when_it_exists(embedder, exported, tmp_pa
     assert isinstance(make_query_embedder(embedder, exported), OnnxEmbedder)
     assert make_query_embedder(embedder, tmp_path) is embedder  # not exported there
     assert export(embedder, exported) == export_dir(embedder.path, exported)  # kept, not redone
+
+
+def test_every_seed_question_gets_the_same_context_either_way(embedder, exported, settings, corpus):
+    """Same retrieved chunks and the same sentences shown to the model for all 130 seed
+    questions: the prompt, hence the answer, does not depend on the runtime."""
+    from rag.pipeline import Pipeline
+
+    torch_side = Pipeline(settings.model_copy(update={"onnx_queries": False}), embedder=embedder)
+    torch_side.ingest([corpus])
+    onnx = OnnxEmbedder.load(embedder.path, exported)
+    onnx_side = Pipeline(settings, embedder=embedder, query_embedder=onnx)
+    assert isinstance(onnx_side.query_embedder, OnnxEmbedder)
+    assert torch_side.query_embedder is embedder
+    seed = (ROOT / "eval" / "questions" / "seed.jsonl").read_text().splitlines()
+    questions = [json.loads(line)["question"] for line in seed]
+    assert len(questions) >= 130
+    for q in questions:
+        a, hits_a, _ = torch_side.context(q, settings.k)
+        b, hits_b, _ = onnx_side.context(q, settings.k)
+        assert [h.chunk.id for h in hits_a] == [h.chunk.id for h in hits_b], q
+        assert [(s.chunk.id, s.start) for s in a] == [(s.chunk.id, s.start) for s in b], q
