@@ -41,7 +41,8 @@ def timed(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
     """One process: wall seconds, CPU seconds (user + system), peak RSS (MiB), stdout."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, cwd=ROOT)
+        # `python -m` puts the working directory first on sys.path: run inside the checkout
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, cwd=env["PYTHONPATH"])
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -89,7 +90,11 @@ def _serve(rag: list[str], env: dict[str, str], log_path: Path) -> tuple[subproc
     port = _free_port()
     with log_path.open("w") as fh:
         proc = subprocess.Popen(
-            [*rag, "serve", "--port", str(port)], env=env, stdout=fh, stderr=subprocess.STDOUT
+            [*rag, "serve", "--port", str(port)],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            cwd=env["PYTHONPATH"],
         )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:

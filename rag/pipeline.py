@@ -348,6 +348,7 @@ class Pipeline:
                 max_tokens=max_tokens or self.settings.max_tokens,
                 temperature=self.settings.temperature if temperature is None else temperature,
                 stats=stats,
+                fresh=True,  # the same reply as a new process (`rag ask`) gives
                 logits_processor=gate.processors(),
             ):
                 if ttft is None:
