@@ -35,7 +35,7 @@ def rag(home: Path, *args: str, **env: str) -> tuple[subprocess.CompletedProcess
         env=environ,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,  # a shared 2-core machine under load can be very slow
     )
     modules = {
         line.rsplit("|", 1)[1].strip()
