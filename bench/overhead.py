@@ -38,12 +38,13 @@ class RecordingGenerator(LlamaGenerator):
         max_tokens: int = 96,
         temperature: float = 0.0,
         stats: Generation | None = None,
+        fresh: bool = False,
         **kwargs: Any,
     ) -> Iterator[str]:
         self.calls.append(([dict(m) for m in messages], max_tokens, temperature))
         if self.dry:
             return iter(())
-        return super().stream(messages, max_tokens, temperature, stats, **kwargs)
+        return super().stream(messages, max_tokens, temperature, stats, fresh, **kwargs)
 
 
 def _sample(questions: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:

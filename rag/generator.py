@@ -164,10 +164,15 @@ class LlamaGenerator:
         max_tokens: int = 96,
         temperature: float = 0.0,
         stats: Generation | None = None,
+        fresh: bool = False,
         **kwargs: Any,
     ) -> Iterator[str]:
         """Yield text pieces of the reply. Fills `stats` with token counts as it goes.
 
+        `fresh`: evaluate everything after the kept prefix, as a new process does, even when the
+        KV cache still holds more of this prompt from the previous call. Reused and re-evaluated
+        tokens differ in the last bits (other batch sizes, other kernels), enough to flip a
+        near-tie of the greedy choice: with `fresh`, the reply does not depend on the call before.
         Hold `self.lock` around the whole iteration when several threads share the model.
         """
         prompt, stops = self.render(messages)
@@ -176,7 +181,8 @@ class LlamaGenerator:
         stats.prompt_tokens = len(tokens)
         n = len(self.prefix)
         live = self.llm.input_ids[: min(n, self.llm.n_tokens)].tolist()
-        if n and tokens[:n] == self.prefix and live != self.prefix:
+        longer = self.llm.n_tokens > n
+        if n and tokens[:n] == self.prefix and (live != self.prefix or (fresh and longer)):
             self.restore_prefix()
         stream = self.llm.create_completion(
             prompt=tokens,

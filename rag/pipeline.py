@@ -2,22 +2,26 @@
 
 `Pipeline` is what the CLI, the web API and the evaluation harness all call.
     p = Pipeline(Settings());  p.ingest([Path("corpus")]);  p.ask("Who leads ISKP?")
+Opening a pipeline reads the index only: the embedding model, the search indexes and the
+answer model load on first use (`rag list` never loads them); `warm()` loads them at once, the
+answer model in a background thread so the rest loads meanwhile.
 Does not: keep conversation state (callers pass `history`), or run two generations at once
 (the model is shared; `ask` holds its lock).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from embeddings import Embedder, make_embedder
+from embeddings import Embedder, export_query_embedder, make_embedder, make_query_embedder
 from rag import grounding
 from rag.budget import Messages, check_question_fits, fit_answer, fit_history, trim_history
 from rag.cage import Limits
@@ -28,9 +32,11 @@ from rag.errors import BadQuestionError, DocumentError
 from rag.generator import Generation, LlamaGenerator
 from rag.models import resolve_model
 from rag.prompt import EXAMPLES, answer_messages, condense_messages
-from rag.retrieval import Retriever
 from rag.store import Store, Upsert
 from rag.types import Answer, Chunk, Citation, DocumentInfo, Hit, Sentence, Timings
+
+if TYPE_CHECKING:
+    from rag.retrieval import Retriever
 
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
 TokenSink = Callable[[str], None]
@@ -84,16 +90,50 @@ class Pipeline:
         settings: Settings,
         embedder: Embedder | None = None,
         generator: LlamaGenerator | None = None,
+        query_embedder: Embedder | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embed_model)
         self._generator = generator
+        self._loading_generator = threading.Lock()
         self._state = threading.Lock()  # guards store/retriever swaps
         self.store = self._open()
         if self.store.needs_upgrade:
             with self.store.locked():
                 self.store = self._open_for_write()
-        self.retriever = Retriever(self.store, self.embedder)
+        self._retriever: Retriever | None = None  # built on first use (FAISS + BM25)
+        self._query_embedder = query_embedder
+
+    @property
+    def query_embedder(self) -> Embedder:
+        """What embeds questions: the ONNX export of the embedding model when ingest made one
+        (the same vectors to 1e-4 cosine, without importing torch), else `embedder`."""
+        if self._query_embedder is None:
+            onnx = self.settings.onnx_queries
+            cache = self._onnx_cache()
+            self._query_embedder = (
+                make_query_embedder(self.embedder, cache) if onnx else self.embedder
+            )
+        return self._query_embedder
+
+    @property
+    def retriever(self) -> Retriever:
+        with self._state:
+            if self._retriever is None:
+                from rag.retrieval import Retriever
+
+                self._retriever = Retriever(self.store, self.embedder)
+            return self._retriever
+
+    def warm(self) -> None:
+        """Load everything a question needs now: the answer model in a background thread (llama.cpp
+        maps and prepares the GGUF outside the GIL) while this thread loads the embedding model
+        and builds the search indexes. `generator` waits for the thread; its error surfaces there.
+        """
+        if self._generator is None:
+            threading.Thread(target=self._load_generator, name="load-gguf", daemon=True).start()
+        self.query_embedder.embed(["warm up"])
+        self.retriever  # noqa: B018 - build it now
 
     def _open(self) -> Store:
         return Store.open(self.settings.index_dir, self.embedder.model_id, self.embedder.dim)
@@ -123,12 +163,26 @@ class Pipeline:
     @property
     def generator(self) -> LlamaGenerator:
         if self._generator is None:
-            path = self.settings.model_path or resolve_model(
-                self.settings.model, self.settings.models_dir
-            )
-            s = self.settings
-            self._generator = LlamaGenerator(path, n_ctx=s.n_ctx, n_threads=s.n_threads)
+            # waits for a load `warm()` started; when that failed, loads again to raise its error
+            self._load_generator(quiet=False)
+        assert self._generator is not None
         return self._generator
+
+    def _load_generator(self, quiet: bool = True) -> None:
+        """Load the answer model once (callers in several threads wait for the first)."""
+        with self._loading_generator:
+            if self._generator is None:
+                try:
+                    s = self.settings
+                    path = s.model_path or resolve_model(s.model, s.models_dir)
+                    self._generator = LlamaGenerator(path, n_ctx=s.n_ctx, n_threads=s.n_threads)
+                except Exception:
+                    if not quiet:
+                        raise
+
+    def _onnx_cache(self) -> Path:
+        """Exports of the embedding model (embeddings/onnx_runtime.py), beside the models."""
+        return self.settings.models_dir / "onnx"
 
     def _cache_dir(self) -> Path:
         """Where the answer model's prompt-prefix state is kept between processes."""
@@ -216,6 +270,9 @@ class Pipeline:
                 store.apply(upserts)
                 store.commit()
             self._swap(store)
+        if todo and self.settings.onnx_queries:  # torch is loaded now: export for questions
+            with contextlib.suppress(OSError):  # read-only models/: questions use torch
+                export_query_embedder(self.embedder, self._onnx_cache())
 
     def remove(self, doc_id: str) -> DocumentInfo:
         with self.store.locked():
@@ -228,9 +285,11 @@ class Pipeline:
         return info
 
     def _swap(self, store: Store) -> None:
+        from rag.retrieval import Retriever
+
         retriever = Retriever(store, self.embedder)
         with self._state:
-            self.store, self.retriever = store, retriever
+            self.store, self._retriever = store, retriever
 
     # ---- questions -----------------------------------------------------------------------
     def check_question(self, question: str) -> str:
@@ -272,9 +331,8 @@ class Pipeline:
     def context(self, question: str, k: int) -> tuple[list[Sentence], list[Hit], float]:
         """The sentences shown to the model, the retrieved chunks, and the retrieval time."""
         t0 = time.perf_counter()
-        with self._state:
-            retriever = self.retriever
-        query_vec = self.embedder.embed([question])[0]
+        retriever = self.retriever
+        query_vec = self.query_embedder.embed([question])[0]
         hits = retriever.search(question, k, query_vec)
         seen: set[tuple[str, int]] = set()
         candidates, rows = [], []
@@ -357,6 +415,7 @@ class Pipeline:
                 max_tokens=fitted.max_tokens,
                 temperature=self.settings.temperature if temperature is None else temperature,
                 stats=stats,
+                fresh=True,  # the same reply as a new process (`rag ask`) gives
                 logits_processor=gate.processors(),
             ):
                 if ttft is None:

@@ -228,6 +228,16 @@ class Store:
         self.sweep()  # the generation before this one
 
 
+def read_documents(index_dir: Path) -> list[DocumentInfo]:
+    """The documents of the live generation, from its meta.json alone (no vectors, no model
+    check); [] when there is no index."""
+    current = index_dir / "CURRENT"
+    if not current.is_file():
+        return []
+    meta = json.loads((index_dir / current.read_text().strip() / "meta.json").read_text())
+    return [DocumentInfo(**d) for d in meta["documents"]]
+
+
 def _chunk_dict(c: Chunk) -> dict[str, Any]:
     d = asdict(c)
     d["sentences"] = [list(s) for s in c.sentences]

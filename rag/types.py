@@ -85,6 +85,16 @@ class Answer:
             "timings": asdict(self.timings),
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Answer:
+        """The inverse of `to_dict` (an answer that came over HTTP); `hits` and `raw` stay empty."""
+        return cls(
+            answer=d["answer"],
+            declined=d["declined"],
+            citations=[Citation(**c) for c in d["citations"]],
+            timings=Timings(**d["timings"]),
+        )
+
 
 @dataclass(frozen=True)
 class DocumentInfo:

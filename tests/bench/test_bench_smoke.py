@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from bench import index_scale, ingest, report
+import sys
+
+from bench import cli, index_scale, ingest, report
+from rag.config import ROOT
 
 
 def test_index_scale_small_is_exact_for_flat_and_sane():
@@ -32,3 +35,12 @@ def test_ingest_small_corpus_reports_a_ratio(embedder, tmp_path):
 def _doc(result):
     machine = {"nproc": 2, "cpu": "test", "ram_gb": 1.0, "date": "now"}
     return {"machine": machine, "elapsed_s": 0.0, "command": "test", "result": result}
+
+
+def test_cli_bench_times_whole_processes(tmp_path):
+    env = cli._env(ROOT, tmp_path / "home")
+    row = cli.measure([sys.executable, "-m", "rag.cli", "list"], env, runs=2, log=lambda m: None)
+    assert len(row["walls"]) == 2 and row["wall_s"] > 0 and row["peak_mib"] > 10
+    assert row["cpu_s"] > 0
+    result = {"root": str(ROOT), "runs": 2, "question": cli.QUESTION, "list": row}
+    assert "`rag list`" in report.markdown({"cli": _doc(result)})

@@ -76,3 +76,23 @@ def test_a_damaged_prefix_file_is_replaced(tmp_path: Path, reference: str):
     assert gen.evaluated == [n]
     assert saved.stat().st_size > 1000
     assert _answer(gen) == reference
+
+
+def test_fresh_evaluates_the_prompt_after_the_prefix_as_a_new_process_does():
+    """A repeated prompt is evaluated again after the kept prefix (not reused from the last
+    call), so an answer does not depend on what was asked before; without `fresh` llama.cpp
+    reuses all but the last prompt token."""
+    gen = _generator()
+    n = _keep(gen, None)
+    messages = answer_messages(QUESTION, SOURCES, EXAMPLES)
+    prompt = gen.tokenize(gen.render(messages)[0])
+
+    def prompt_tokens_evaluated(**kwargs) -> int:
+        gen.evaluated.clear()
+        "".join(gen.stream(messages, max_tokens=4, **kwargs))
+        return gen.evaluated[0]  # the prompt's batch; generated tokens follow one by one
+
+    first = prompt_tokens_evaluated(fresh=True)
+    assert first == len(prompt) - n
+    assert prompt_tokens_evaluated(fresh=True) == first
+    assert prompt_tokens_evaluated() == 1  # the plain llama.cpp reuse
