@@ -2,6 +2,8 @@
 
 `Pipeline` is what the CLI, the web API and the evaluation harness all call.
     p = Pipeline(Settings());  p.ingest([Path("corpus")]);  p.ask("Who leads ISKP?")
+Text in documents is data: sentences flagged at ingest as instructions to the assistant
+(rag/injection.py) are never shown to the model, and only checked text is streamed out.
 Does not: keep conversation state (callers pass `history`), or run two generations at once
 (the model is shared; `ask` holds its lock).
 """
@@ -28,10 +30,10 @@ from rag.models import resolve_model
 from rag.prompt import EXAMPLES, answer_messages, condense_messages
 from rag.retrieval import Retriever
 from rag.store import Store, Upsert
-from rag.types import Answer, Chunk, Citation, DocumentInfo, Hit, Sentence, Timings
+from rag.types import Answer, Chunk, DocumentInfo, Hit, Sentence, Timings
+from rag.verified import TokenSink, VerifiedReply
 
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
-TokenSink = Callable[[str], None]
 
 
 @dataclass
@@ -241,6 +243,8 @@ class Pipeline:
         for hit in hits:
             vecs = retriever.sentence_vectors(hit.chunk)
             for sent, vec in zip(hit.chunk.sentence_list(), vecs, strict=True):
+                if sent.flagged:
+                    continue  # a planted instruction is never shown to the model
                 if (sent.chunk.doc_id, sent.start) not in seen:
                     seen.add((sent.chunk.doc_id, sent.start))
                     candidates.append(sent)
@@ -264,7 +268,9 @@ class Pipeline:
     ) -> Answer:
         """Answer `question` from the index; every claim in the result is cited and checked.
 
-        Timings start after the model is loaded (a first call loads it)."""
+        `on_token` receives only verified text: each reply sentence once it is grounded, with its
+        [n] marks (see rag/verified.py); joined, it is the final answer. Timings start after the
+        model is loaded (a first call loads it)."""
         question = self._check(question)
         generator = self.generator
         t0 = time.perf_counter()
@@ -274,11 +280,14 @@ class Pipeline:
         timings = Timings(retrieval_s=round(retrieval_s, 4))
         if not sentences:
             timings.total_s = round(time.perf_counter() - t0, 4)
+            if on_token:
+                on_token(grounding.DECLINE_TEXT)
             return Answer(grounding.DECLINE_TEXT, True, [], timings, hits)
         examples = EXAMPLES if self.settings.prompt_examples else ()
         messages = answer_messages(question, [s.text for s in sentences], examples)
         stats = Generation()
         gate = DeclineGate(generator, self.settings.decline_threshold)
+        verified = VerifiedReply(question, sentences, self.settings.min_support, on_token)
         pieces: list[str] = []
         ttft = None
         with generator.lock:
@@ -297,40 +306,12 @@ class Pipeline:
                 if ttft is None:
                     ttft = time.perf_counter() - t0
                 pieces.append(piece)
-                if on_token:
-                    on_token(piece)
+                verified.feed(piece)
         reply = "".join(pieces).strip()
         timings.ttft_s = round(ttft if ttft is not None else time.perf_counter() - t0, 4)
         timings.prompt_tokens = stats.prompt_tokens
         timings.completion_tokens = stats.completion_tokens
-        answer = self._cite(reply, question, sentences, hits)
+        answer = verified.finish(hits, reply)
         answer.timings = timings
         timings.total_s = round(time.perf_counter() - t0, 4)
         return answer
-
-    def _cite(
-        self, reply: str, question: str, sentences: list[Sentence], hits: list[Hit]
-    ) -> Answer:
-        claims = (
-            []
-            if grounding.is_decline(reply)
-            else grounding.ground(reply, question, sentences, self.settings.min_support)
-        )
-        if not claims:
-            return Answer(grounding.DECLINE_TEXT, True, [], Timings(), hits, raw=reply)
-        citations: list[Citation] = []
-        numbered: dict[tuple[str, int], int] = {}
-        parts = []
-        for claim in claims:
-            marks = []
-            for i in claim.support:
-                s = sentences[i]
-                key = (s.chunk.doc_id, s.start)
-                if key not in numbered:
-                    numbered[key] = len(citations) + 1
-                    citations.append(
-                        Citation(numbered[key], s.chunk.source, s.chunk.id, s.start, s.end, s.text)
-                    )
-                marks.append(f"[{numbered[key]}]")
-            parts.append(f"{claim.text} {''.join(marks)}")
-        return Answer(" ".join(parts), False, citations, Timings(), hits, raw=reply)
