@@ -67,7 +67,8 @@ class Job:
     def on_token(self, piece: str) -> None:  # called in the worker thread
         if self.cancel.is_set():
             raise _Cancelled
-        self.emit("token", piece)
+        if piece:  # "" is the pipeline's tick per generated token: only a chance to cancel
+            self.emit("token", piece)
 
     async def next(self, is_gone: IsGone | None = None, poll_s: float = 0.5) -> Event:
         """The next event; while waiting, check every `poll_s` whether the client is gone."""

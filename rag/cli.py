@@ -74,7 +74,7 @@ def _print_answer(answer: Answer) -> None:
 
 
 def _ask_streaming(pipeline: Any, question: str, **kwargs: Any) -> Answer:
-    """Stream the model's words live (replaced by the verified answer when done)."""
+    """Show each reply sentence once it is verified (then the answer with its citations)."""
     if not out.is_terminal:
         return pipeline.ask(question, **kwargs)
     streamed = Text(style="dim")
@@ -231,7 +231,12 @@ def models(names: Annotated[list[str] | None, typer.Argument()] = None) -> None:
 @app.command("eval")
 def eval_command(
     set_: Annotated[
-        str, typer.Option("--set", help="seed, clapnq or a JSONL question file")
+        str,
+        typer.Option(
+            "--set",
+            help="seed, clapnq, an injection set (bipia, bipia-clean, bipia-fit, "
+            "bipia-fit-clean, canary, canary-clean) or a JSONL question file",
+        ),
     ] = "seed",
     model: Annotated[Path | None, typer.Option(help="a GGUF file to answer with")] = None,
     k: Annotated[int | None, typer.Option("--k", min=1, max=50, help="chunks to retrieve")] = None,
