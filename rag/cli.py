@@ -81,9 +81,12 @@ def _ask_streaming(pipeline: Any, question: str, **kwargs: Any) -> Answer:
     with Live(streamed, console=out, transient=True, refresh_per_second=12) as live:
         live.update(Text("searching…", style="dim"))
 
-        def on_token(piece: str) -> None:
-            streamed.append(piece)
-            live.update(streamed)
+        def on_token(piece: str) -> None:  # verified text, or "" while the model writes
+            if piece:
+                streamed.append(piece)
+                live.update(streamed)
+            elif not streamed:
+                live.update(Text("writing and checking…", style="dim"))
 
         return pipeline.ask(question, on_token=on_token, **kwargs)
 
