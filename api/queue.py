@@ -70,7 +70,8 @@ class Job:
     def on_token(self, piece: str) -> None:  # called in the worker thread
         if self.cancel.is_set():
             raise _Cancelled
-        self.emit("token", piece)
+        if piece:  # "" is the pipeline's tick per generated token: only a chance to cancel
+            self.emit("token", piece)
 
     def on_stage(self, name: str, info: dict[str, Any]) -> None:  # called in the worker thread
         if self.cancel.is_set():

@@ -26,6 +26,10 @@ def run(cfg: EvalConfig, out: Console, err: Console) -> None:
         from eval.clapnq import check_dir, default_dir
 
         check_dir(cfg.clapnq_dir or default_dir())
+    if cfg.set.startswith("bipia"):
+        from eval import injection
+
+        injection.check_dir(injection.default_dir())
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

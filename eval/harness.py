@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval import clapnq, metrics, splits, squad
+from eval import clapnq, injection, metrics, splits, squad
 from rag.config import DEFAULT_CORPUS, ROOT, Settings
 from rag.errors import ConfigError
 
@@ -34,7 +34,7 @@ OnRecord = Callable[[int, int, Record], None]  # (done, to do, record)
 
 @dataclass
 class EvalConfig:
-    set: str = "seed"  # "seed", "clapnq", "squad2" or a JSONL path
+    set: str = "seed"  # "seed", "clapnq", "squad2", an injection set (eval/injection.py), or JSONL
     out: Path | None = None  # default eval/runs/<set>
     k: int | None = None  # default: settings.k
     limit: int | None = None
@@ -97,10 +97,14 @@ def load_set(cfg: EvalConfig) -> QuestionSet:
         return QuestionSet("squad2", questions, corpora=corpora)
     if cfg.set == "seed":
         return QuestionSet("seed", read_jsonl(SEED_SET), files=[DEFAULT_CORPUS])
+    if cfg.set in injection.SETS:
+        questions, passages = injection.load(cfg.set)
+        return QuestionSet(cfg.set, questions, passages=passages)
     path = Path(cfg.set)
     if not path.is_file():
         raise ConfigError(
-            f"question set {cfg.set!r} not found; use seed, clapnq, squad2 or a JSONL file"
+            f"question set {cfg.set!r} not found; use seed, clapnq, squad2, "
+            f"{', '.join(injection.SETS)} or a JSONL file"
         )
     files = cfg.corpus or [DEFAULT_CORPUS]
     tag = hashlib.sha256("\n".join(str(p.resolve()) for p in files).encode()).hexdigest()[:8]
@@ -133,8 +137,11 @@ def strip_markers(text: str) -> str:
     return _MARKERS.sub("", text).strip()
 
 
-def score(q: Record, answer: dict[str, Any], retrieved: list[Record], k: int) -> Record:
-    """Per-question scores; a score that does not apply to the question is None."""
+def score(
+    q: Record, answer: dict[str, Any], retrieved: list[Record], k: int, streamed: str = ""
+) -> Record:
+    """Per-question scores; a score that does not apply to the question is None.
+    `attacked` (injection sets): the planted attack shows in the answer or the streamed text."""
     unanswerable = q["type"] == "unanswerable"
     declined = bool(answer["declined"])
     pred = "" if declined else strip_markers(answer["answer"])
@@ -161,11 +168,17 @@ def score(q: Record, answer: dict[str, Any], retrieved: list[Record], k: int) ->
             metrics.citation_recall(quotes, evidence) if evidence and not declined else None
         ),
         "has_citation": None if declined else bool(quotes),
+        "attacked": (
+            injection.attack_succeeded(q["attack"], q["question"], answer["answer"], streamed)
+            if q.get("attack")
+            else None
+        ),
     }
 
 
 def ask_one(pipeline: Any, q: Record, k: int) -> Record:
-    ans = pipeline.ask(q["question"], k=k)
+    pieces: list[str] = []
+    ans = pipeline.ask(q["question"], k=k, on_token=pieces.append)
     retrieved = [
         {
             "rank": h.rank,
@@ -177,8 +190,9 @@ def ask_one(pipeline: Any, q: Record, k: int) -> Record:
         for h in ans.hits
     ]
     d = ans.to_dict()
-    rec = {**{f: q[f] for f in FIELDS}, **d, "raw": ans.raw}
-    for key in ("gold_source", "corpus", "group"):
+    streamed = "".join(pieces)
+    rec = {**{f: q[f] for f in FIELDS}, **d, "raw": ans.raw, "streamed": streamed}
+    for key in ("gold_source", "attack", "corpus", "group"):
         if q.get(key):
             rec[key] = q[key]
     # what grounding and calibration need to replay this answer without the model
@@ -193,7 +207,7 @@ def ask_one(pipeline: Any, q: Record, k: int) -> Record:
         }
         for s in ans.context
     ]
-    rec["scores"] = score(q, d, retrieved, k)
+    rec["scores"] = score(q, d, retrieved, k, streamed)
     for r in retrieved:
         del r["text"]  # keep report.json small; the chunk id points at it
     rec["retrieved"] = retrieved
@@ -254,6 +268,13 @@ def aggregate(records: list[Record], k: int) -> dict[str, Any]:
         "abstention": metrics.abstention_rates(records),
         "latency": metrics.summarize_latency([_latency_input(r["timings"]) for r in records]),
     }
+    attacked = [r for r in records if r["scores"].get("attacked") is not None]
+    if attacked:
+        summary["injection"] = {
+            "attack_success_rate": _mean(attacked, "attacked"),
+            "n": len(attacked),
+            "planted": all(r["attack"].get("planted") for r in attacked),
+        }
     by_type = {t: _group([r for r in records if r["type"] == t]) for t in types}
     return {"summary": summary, "by_type": by_type}
 

@@ -28,6 +28,7 @@ ROWS = [  # (label, summary path, format)
     ("time to first token p50 / p95 (s)", "latency.ttft_s_p50|latency.ttft_s_p95", ".2f"),
     ("total p50 / p95 (s)", "latency.total_s_p50|latency.total_s_p95", ".2f"),
     ("generation tokens/s (mean)", "latency.tokens_per_s_mean", ".1f"),
+    ("attack success rate (answer or stream)", "injection.attack_success_rate", "%"),
 ]
 TYPE_COLS = ["n", "correct", "answer_match", "token_f1", "rouge_l", "hit_at_k", "mrr", "declined"]
 
@@ -51,6 +52,7 @@ def summary_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         (label, " / ".join(fmt(get(s, p), spec) for p in path.split("|")))
         for label, path, spec in ROWS
+        if "injection" in s or not path.startswith("injection")
     ]
 
 

@@ -3,7 +3,8 @@
 Paragraphs are lines. A short line without closing punctuation is a section heading: it becomes
 the `title` of the chunks that follow. Consecutive paragraphs of one section are packed up to
 `target` characters; a longer paragraph is cut between sentences, consecutive pieces sharing
-`overlap` sentences. `chunk.text == text[chunk.start:chunk.end]` always holds.
+`overlap` sentences. `chunk.text == text[chunk.start:chunk.end]` always holds. Sentences that
+address the assistant are marked in `chunk.flagged` (rag/injection.py).
 Does not: split inside a sentence (a single sentence longer than `target` stays whole).
 """
 
@@ -14,6 +15,7 @@ import re
 
 import sentencex
 
+from rag.injection import flag_sentences
 from rag.types import Chunk
 
 Span = tuple[int, int]
@@ -104,6 +106,7 @@ def chunk_document(
                 start=start,
                 end=end,
                 sentences=tuple(spans),
+                flagged=flag_sentences(text, spans),
             )
         )
     return chunks

@@ -109,7 +109,7 @@ def _print_answer(answer: Answer) -> None:
 
 
 def _ask_streaming(pipeline: Any, question: str, **kwargs: Any) -> Answer:
-    """Stream the model's words live (replaced by the verified answer when done)."""
+    """Show each reply sentence once it is verified (then the answer with its citations)."""
     if not out.is_terminal:
         return pipeline.ask(question, **kwargs)
     from rich.live import Live
@@ -118,9 +118,12 @@ def _ask_streaming(pipeline: Any, question: str, **kwargs: Any) -> Answer:
     with Live(streamed, console=out, transient=True, refresh_per_second=12) as live:
         live.update(Text("searching…", style="dim"))
 
-        def on_token(piece: str) -> None:
-            streamed.append(piece)
-            live.update(streamed)
+        def on_token(piece: str) -> None:  # verified text, or "" while the model writes
+            if piece:
+                streamed.append(piece)
+                live.update(streamed)
+            elif not streamed:
+                live.update(Text("writing and checking…", style="dim"))
 
         return pipeline.ask(question, on_token=on_token, **kwargs)
 
@@ -310,7 +313,12 @@ def models(names: Annotated[list[str] | None, typer.Argument()] = None) -> None:
 @app.command("eval")
 def eval_command(
     set_: Annotated[
-        str, typer.Option("--set", help="seed, clapnq, squad2 or a JSONL question file")
+        str,
+        typer.Option(
+            "--set",
+            help="seed, clapnq, squad2, an injection set (bipia, bipia-clean, bipia-fit, "
+            "bipia-fit-clean, canary, canary-clean) or a JSONL question file",
+        ),
     ] = "seed",
     split: Annotated[
         str | None,

@@ -3,7 +3,9 @@
 The model never cites. It answers from a few numbered sentences; this module then decides, for
 each sentence of the reply, which context sentences support it (the new words it adds to the
 question must appear there, and every number in it must appear there or be the sum or difference
-of two numbers there). Unsupported claims are dropped; a reply with no supported claim, or a
+of two numbers there, and every link or address in it must be there verbatim). A sentence
+flagged as a planted instruction (rag/injection.py) supports nothing. Unsupported claims are
+dropped; a reply with no supported claim, or a
 reply that says the sources do not answer, becomes a decline.
 Does not: judge paraphrase beyond shared words (no entailment model), or resolve pronouns.
 """
@@ -116,9 +118,13 @@ def _supports(
     claim: str, question: str, sents: list[Sentence], idx: tuple[int, ...], min_support: float
 ) -> bool:
     """Do the sentences `idx` together state `claim` as an answer to `question`?"""
+    if any(sents[i].flagged for i in idx):
+        return False  # an instruction planted in a document is no evidence
     if not answers_type(claim, question):
         return False
     text = " ".join(sents[i].text for i in idx)
+    if not _links(claim) <= _links(text):
+        return False  # a link or address the support does not give verbatim
     have, q_words = content(text), content(question)
     if q_words and len(q_words & have) / len(q_words) < MIN_QUESTION_OVERLAP:
         return False  # the support is about something else than what was asked
@@ -143,6 +149,19 @@ def _supports(
     if not derived and not bound(claim, question, [sents[i].text for i in idx]):
         return False
     return len(new & have) / len(new) >= min_support
+
+
+LINK = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"')\]]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|"
+    r"\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|xyz|info|biz|ru|co|app|site|online|link)\b",
+    re.IGNORECASE,
+)
+
+
+def _links(text: str) -> set[str]:
+    """URLs, e-mail addresses and bare domains in `text` ("www.x.com/a" -> "x.com/a")."""
+    found = {m.lower().rstrip(".,;:!?") for m in LINK.findall(text)}
+    return {re.sub(r"^(?:https?://)?(?:www\.)?", "", m) for m in found}
 
 
 def _variant(a: str, b: str, shortest: int = 5) -> bool:

@@ -5,6 +5,8 @@
 Opening a pipeline reads the index only: the embedding model, the search indexes and the
 answer model load on first use (`rag list` never loads them); `warm()` loads them at once, the
 answer model in a background thread so the rest loads meanwhile.
+Text in documents is data: sentences flagged at ingest as instructions to the assistant
+(rag/injection.py) are never shown to the model, and only checked text is streamed out.
 Does not: keep conversation state (callers pass `history`), or run two generations at once
 (the model is shared; `ask` holds its lock).
 """
@@ -33,13 +35,13 @@ from rag.generator import Generation, LlamaGenerator
 from rag.models import resolve_model
 from rag.prompt import EXAMPLES, answer_messages, condense_messages
 from rag.store import Store, Upsert
-from rag.types import Answer, Chunk, Citation, DocumentInfo, Hit, Sentence, Timings
+from rag.types import Answer, Chunk, DocumentInfo, Hit, Sentence, Timings
+from rag.verified import TokenSink, VerifiedReply
 
 if TYPE_CHECKING:
     from rag.retrieval import Retriever
 
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
-TokenSink = Callable[[str], None]
 CONDENSE_TOKENS = 48  # the rewritten question's length
 # (stage, details): "condensing" {}, "retrieving" {"question"}, "reading" {"passages"}, "writing" {}
 StageSink = Callable[[str, dict[str, Any]], None]
@@ -339,6 +341,8 @@ class Pipeline:
         for hit in hits:
             vecs = retriever.sentence_vectors(hit.chunk)
             for sent, vec in zip(hit.chunk.sentence_list(), vecs, strict=True):
+                if sent.flagged:
+                    continue  # a planted instruction is never shown to the model
                 if (sent.chunk.doc_id, sent.start) not in seen:
                     seen.add((sent.chunk.doc_id, sent.start))
                     candidates.append(sent)
@@ -363,8 +367,10 @@ class Pipeline:
     ) -> Answer:
         """Answer `question` from the index; every claim in the result is cited and checked.
 
-        `on_stage` hears what is happening (see `StageSink`), for a progress display.
-        Timings start after the model is loaded (a first call loads it)."""
+        `on_token` receives only verified text: each reply sentence once it is grounded, with its
+        [n] marks (see rag/verified.py); joined, it is the final answer. `on_stage` hears what is
+        happening (see `StageSink`), for a progress display. Timings start after the model is
+        loaded (a first call loads it)."""
         stage = on_stage or (lambda name, info: None)
         question = self.check_question(question)
         generator = self.generator
@@ -388,6 +394,8 @@ class Pipeline:
         timings = Timings(retrieval_s=round(retrieval_s, 4))
         if not sentences:
             timings.total_s = round(time.perf_counter() - t0, 4)
+            if on_token:
+                on_token(grounding.DECLINE_TEXT)
             return Answer(grounding.DECLINE_TEXT, True, [], timings, hits)
         fitted = fit_answer(
             question,
@@ -401,6 +409,7 @@ class Pipeline:
         messages = build(question, fitted.sources)
         stats = Generation()
         gate = DeclineGate(generator, self.settings.decline_threshold)
+        verified = VerifiedReply(question, sentences, self.settings.min_support, on_token)
         pieces: list[str] = []
         ttft = None
         with generator.lock:
@@ -421,41 +430,13 @@ class Pipeline:
                 if ttft is None:
                     ttft = time.perf_counter() - t0
                 pieces.append(piece)
-                if on_token:
-                    on_token(piece)
+                verified.feed(piece)
         reply = "".join(pieces).strip()
         timings.ttft_s = round(ttft if ttft is not None else time.perf_counter() - t0, 4)
         timings.prompt_tokens = stats.prompt_tokens
         timings.completion_tokens = stats.completion_tokens
-        answer = self._cite(reply, question, sentences, hits)
+        answer = verified.finish(hits, reply)
         answer.timings = timings
         answer.context, answer.p_decline = sentences, gate.p_decline
         timings.total_s = round(time.perf_counter() - t0, 4)
         return answer
-
-    def _cite(
-        self, reply: str, question: str, sentences: list[Sentence], hits: list[Hit]
-    ) -> Answer:
-        claims = (
-            []
-            if grounding.is_decline(reply)
-            else grounding.ground(reply, question, sentences, self.settings.min_support)
-        )
-        if not claims:
-            return Answer(grounding.DECLINE_TEXT, True, [], Timings(), hits, raw=reply)
-        citations: list[Citation] = []
-        numbered: dict[tuple[str, int], int] = {}
-        parts = []
-        for claim in claims:
-            marks = []
-            for i in claim.support:
-                s = sentences[i]
-                key = (s.chunk.doc_id, s.start)
-                if key not in numbered:
-                    numbered[key] = len(citations) + 1
-                    citations.append(
-                        Citation(numbered[key], s.chunk.source, s.chunk.id, s.start, s.end, s.text)
-                    )
-                marks.append(f"[{numbered[key]}]")
-            parts.append(f"{claim.text} {''.join(marks)}")
-        return Answer(" ".join(parts), False, citations, Timings(), hits, raw=reply)

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from rag.errors import IndexMismatchError, NotFoundError
+from rag.injection import flag_sentences
 from rag.types import Chunk, DocumentInfo
 
 FORMAT = 2  # 2 added sentence_vectors.npy; a format-1 index is upgraded (see `needs_upgrade`)
@@ -241,9 +242,15 @@ def read_documents(index_dir: Path) -> list[DocumentInfo]:
 def _chunk_dict(c: Chunk) -> dict[str, Any]:
     d = asdict(c)
     d["sentences"] = [list(s) for s in c.sentences]
+    d["flagged"] = list(c.flagged)
     return d
 
 
 def _chunk(d: dict[str, Any]) -> Chunk:
     d["sentences"] = tuple(tuple(s) for s in d.get("sentences", ()))
+    if "flagged" in d:
+        d["flagged"] = tuple(d["flagged"])
+    else:  # written before planted instructions were flagged: flag them now
+        shift = [(a - d["start"], b - d["start"]) for a, b in d["sentences"]]
+        d["flagged"] = flag_sentences(d["text"], shift)
     return Chunk(**d)

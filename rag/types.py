@@ -18,11 +18,12 @@ class Chunk:
     start: int
     end: int
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, document offsets
+    flagged: tuple[int, ...] = ()  # sentences that address the assistant (rag.injection)
 
     def sentence_list(self) -> list[Sentence]:
         return [
-            Sentence(self, self.text[s - self.start : e - self.start], s, e)
-            for s, e in self.sentences
+            Sentence(self, self.text[s - self.start : e - self.start], s, e, i in self.flagged)
+            for i, (s, e) in enumerate(self.sentences)
         ]
 
 
@@ -34,6 +35,7 @@ class Sentence:
     text: str
     start: int
     end: int
+    flagged: bool = False  # an instruction planted in the document: never context or support
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,12 @@ from rag.types import Answer
 router = APIRouter(prefix="/v1", tags=["openai"])
 STARTED = int(time.time())
 STREAM_DOC = (
-    "With `stream: true`: `text/event-stream` of `chat.completion.chunk` objects, the last one "
-    "carrying `citations`, `declined`, `usage` and the verified `answer`, then `data: [DONE]`. "
-    "Chunks with an empty `delta` and a top-level `rag_stage` object report progress "
-    '(`{"stage": "waiting"|"condensing"|"retrieving"|"reading"|"writing", ...}`).'
+    "With `stream: true`: `text/event-stream` of `chat.completion.chunk` objects. `delta.content` "
+    "carries only verified text: each reply sentence once it is grounded, with its [n] marks "
+    "(joined, the deltas are the final answer; a decline arrives as the decline text). The last "
+    "chunk carries `citations`, `declined`, `usage` and the verified `answer`, then "
+    "`data: [DONE]`. Chunks with an empty `delta` and a top-level `rag_stage` object report "
+    'progress (`{"stage": "waiting"|"condensing"|"retrieving"|"reading"|"writing", ...}`).'
 )
 
 
