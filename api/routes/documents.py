@@ -123,10 +123,7 @@ def _find(pipeline: PipelineDep, doc_id: str) -> DocumentInfo:
 @router.get(
     "/{doc_id}/text",
     response_model=DocumentText,
-    responses={
-        400: {"description": "the span is not inside the document"},
-        404: {"description": "no such document"},
-    },
+    responses=error_responses(400, 404),
 )
 def text(
     doc_id: str,

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.api.browser import ARGS, CHROMIUM
 from tests.api.server import Server, _free_port
 
 ATTACK = """<!doctype html><title>attack</title><script>
@@ -22,17 +21,14 @@ fetch("%s/documents", {method: "POST", mode: "no-cors", body: fd})
 
 
 @pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.fail("no /usr/bin/chromium; `make test` installs it (apt-get install chromium)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+def browser_page(browser):
+    """A plain page of the session's Chromium (tests/api/conftest.py): no CSP of its own, so the
+    attacking page's script runs as it would on another site."""
+    context = browser.new_context()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture
@@ -80,7 +76,7 @@ def test_the_servers_own_page_can_upload_under_its_csp(server: Server, browser_p
         "console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None
     )
     browser_page.goto(server.url)
-    browser_page.locator("#model").filter(has_text="document").wait_for(timeout=60_000)
+    browser_page.locator("#server").filter(has_text="document").wait_for(timeout=60_000)
     status = browser_page.evaluate(
         """async () => {
           const fd = new FormData();

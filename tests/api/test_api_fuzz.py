@@ -162,6 +162,8 @@ def test_the_fuzzed_spec_covers_every_route(fuzzed):
         ("/documents", "post"),
         ("/documents", "get"),
         ("/documents/{doc_id}", "delete"),
+        ("/documents/overview", "get"),
+        ("/documents/{doc_id}/text", "get"),
     }
     with httpx.Client(base_url=fuzzed[0].url, timeout=60) as c:
         for path in ("/healthz", "/readyz", "/v1/models", "/documents", "/", "/openapi.json"):

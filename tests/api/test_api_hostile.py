@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.server import BIDEN, Server
+from tests.api.server import BIDEN, Server, run_async
 from tests.hostile import BAD_NAMES, hostile_files, text_pdf
 
 
@@ -147,7 +147,7 @@ def test_bad_questions_are_refused_before_they_take_a_queue_slot(server: Server)
             await asyncio.gather(*holders, return_exceptions=True)
             return [full, empty, chat_empty, too_long]
 
-    full, empty, chat_empty, too_long = asyncio.run(scenario())
+    full, empty, chat_empty, too_long = run_async(scenario())
     assert full.status_code == 503  # the queue really was full
     assert empty.status_code == 422 and "empty" in empty.json()["detail"]
     assert chat_empty.status_code == 422 and "user" in chat_empty.json()["detail"]

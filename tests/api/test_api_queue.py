@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from tests.api.server import BIDEN, Server
+from tests.api.server import BIDEN, Server, run_async
 
 
 def _ready(server: Server) -> dict:
@@ -34,7 +34,7 @@ def test_twenty_concurrent_requests_with_a_queue_of_four(server: Server):
         async with httpx.AsyncClient(base_url=server.url, timeout=180) as client:
             return await asyncio.gather(*(one(client) for _ in range(20)))
 
-    replies = asyncio.run(all_of_them())
+    replies = run_async(all_of_them())
     codes = sorted(r.status_code for r in replies)
     assert set(codes) <= {200, 503}, codes
     assert 1 <= codes.count(200) <= 20 - 1 and codes.count(503) >= 20 - 4 * 2, codes
