@@ -21,6 +21,21 @@ def run_compare(a: Path, b: Path, out: Console) -> None:
     )
 
 
+def run_reground(run: Path, to: Path | None, min_support: float, out: Console) -> None:
+    from eval.reground import reground
+
+    result = reground(run, to or run.with_name(run.name + "-reground"), min_support)
+    for label, value in summary_rows(result.report):
+        out.print(f"{label:<56} {value}", highlight=False)
+    left = result.report["meta"]["left_out"]
+    out.print(
+        f"reports: {result.out}/report.{{json,md,html}} (replayed, no model"
+        + (f"; {left} records without context left out" if left else "")
+        + ")",
+        highlight=False,
+    )
+
+
 def run(cfg: EvalConfig, out: Console, err: Console) -> None:
     if cfg.set == "clapnq":  # fail fast, before loading any model
         from eval.clapnq import check_dir, default_dir

@@ -341,6 +341,14 @@ def eval_command(
     squad_dir: Annotated[
         Path | None, typer.Option(help="SQuAD 2.0 files (default ../shared/benchmarks/squad2)")
     ] = None,
+    reground: Annotated[
+        Path | None,
+        typer.Option(
+            "--reground",
+            help="a run folder: replay its stored replies through today's grounding, no model "
+            "(--out defaults to <RUN>-reground)",
+        ),
+    ] = None,
 ) -> None:
     """Score a question set (retrieval, answers, citations, abstention, latency); resumable."""
     from eval import cli as eval_cli
@@ -349,6 +357,9 @@ def eval_command(
     with errors_to_exit():
         if compare:
             eval_cli.run_compare(compare[0], compare[1], out)
+            return
+        if reground is not None:
+            eval_cli.run_reground(reground, out_dir, _settings().min_support, out)
             return
         cfg = EvalConfig(
             set_,
