@@ -17,6 +17,19 @@ import httpx
 
 BIDEN = "When did Joe Biden give the press conference where he defended his Afghanistan record?"
 API_KEY = "test-key-123"
+# every route the OpenAPI description lists, as (path, method): one list for every test
+ROUTES = {
+    ("/healthz", "get"),
+    ("/readyz", "get"),
+    ("/v1/chat/completions", "post"),
+    ("/v1/models", "get"),
+    ("/ask", "post"),
+    ("/documents", "post"),
+    ("/documents", "get"),
+    ("/documents/{doc_id}", "delete"),
+    ("/documents/{doc_id}/text", "get"),
+    ("/documents/overview", "get"),
+}
 
 
 @dataclass
