@@ -16,7 +16,7 @@ CORPUS := corpus/afghanistan-counterterrorism-mei-2024.txt
 INDEX := .rag/index/CURRENT
 Q ?= Who leads ISKP?
 
-.PHONY: install rebuild-llama smoke models index ask chat test test-fast lint serve chromium screenshots eval eval-clapnq eval-squad bench clean help
+.PHONY: install rebuild-llama smoke models index ask chat test test-fast lint serve chromium screenshots eval eval-clapnq eval-squad calibrate bench clean help
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -93,6 +93,10 @@ eval-clapnq: $(SMOKE_STAMP) ## 200 ClapNQ dev questions (100 answerable + 100 un
 
 eval-squad: $(SMOKE_STAMP) ## SQuAD 2.0, three articles, report half -> eval/runs/squad2-report
 	$(BIN)/rag eval --set squad2 --split report --out eval/runs/squad2-report
+
+calibrate: $(BIN)/.installed ## refit rag/calibration.json on the fit halves (stored replies, no model)
+	$(BIN)/python -m eval.calibrate fit
+	$(BIN)/python -m eval.calibrate report
 
 bench: $(SMOKE_STAMP) ## benchmarks -> bench/results/, table in docs/performance.md (ARGS="--only index")
 	$(BIN)/python -m bench.run $(ARGS)

@@ -62,6 +62,10 @@ class AskResponse(BaseModel):
 
     answer: str
     declined: bool
+    confidence: float | None = Field(
+        description="calibrated probability that the answer is right (docs/calibration.md); "
+        "null when no claim was grounded"
+    )
     citations: list[CitationOut]
     timings: TimingsOut
 
@@ -115,12 +119,12 @@ class Usage(BaseModel):
 
 
 class ChatCompletion(BaseModel):
-    """The standard shape, plus `citations` and `declined` at the top level.
+    """The standard shape, plus `citations`, `declined` and `confidence` at the top level.
 
     With `stream: true` the reply is instead `chat.completion.chunk` events: the model's raw
     tokens as `delta.content`, then a last chunk (finish_reason "stop") that carries
-    `citations`, `declined`, `usage` and `answer` (the verified text, which replaces the raw
-    one), then `data: [DONE]`."""
+    `citations`, `declined`, `confidence`, `usage` and `answer` (the verified text, which
+    replaces the raw one), then `data: [DONE]`."""
 
     id: str
     object: Literal["chat.completion"] = "chat.completion"
@@ -130,6 +134,10 @@ class ChatCompletion(BaseModel):
     usage: Usage
     citations: list[CitationOut]
     declined: bool
+    confidence: float | None = Field(
+        description="calibrated probability that the answer is right; null when no claim was "
+        "grounded"
+    )
 
 
 class ModelCard(BaseModel):

@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from eval.harness import EvalConfig, Record, run_eval
 from eval.report import summary_rows
+from rag.config import Settings
 
 
 def run_compare(a: Path, b: Path, out: Console) -> None:
@@ -21,10 +22,19 @@ def run_compare(a: Path, b: Path, out: Console) -> None:
     )
 
 
-def run_reground(run: Path, to: Path | None, min_support: float, out: Console) -> None:
+def run_reground(
+    run: Path, to: Path | None, settings: Settings, out: Console, without: tuple[str, ...] = ()
+) -> None:
     from eval.reground import reground
 
-    result = reground(run, to or run.with_name(run.name + "-reground"), min_support)
+    result = reground(
+        run,
+        to or run.with_name(run.name + "-reground"),
+        settings.min_support,
+        without,
+        settings.min_confidence,
+        settings.calibration,
+    )
     for label, value in summary_rows(result.report):
         out.print(f"{label:<56} {value}", highlight=False)
     left = result.report["meta"]["left_out"]

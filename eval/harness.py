@@ -176,6 +176,15 @@ def score(
     }
 
 
+def candidate_right(q: Record, candidate: str) -> bool:
+    """Is the grounded answer the confidence is about (before the operating point) right?
+    Never for an unanswerable question; never when there was none."""
+    answers = q.get("answers") or []
+    if q["type"] == "unanswerable" or not candidate or not answers:
+        return False
+    return bool(metrics.answer_match(strip_markers(candidate), answers))
+
+
 def ask_one(pipeline: Any, q: Record, k: int) -> Record:
     pieces: list[str] = []
     ans = pipeline.ask(q["question"], k=k, on_token=pieces.append)
@@ -208,6 +217,8 @@ def ask_one(pipeline: Any, q: Record, k: int) -> Record:
         for s in ans.context
     ]
     rec["scores"] = score(q, d, retrieved, k, streamed)
+    rec["candidate"] = ans.candidate
+    rec["candidate_right"] = candidate_right(q, ans.candidate)
     for r in retrieved:
         del r["text"]  # keep report.json small; the chunk id points at it
     rec["retrieved"] = retrieved

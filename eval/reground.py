@@ -1,6 +1,6 @@
 """Replay a run's stored model replies through today's grounding, without the model (seconds).
 
-    rag eval --reground eval/runs/seed --out eval/runs/seed-reground
+    rag eval --reground eval/runs/seed --out eval/runs/seed-reground [--without names ...]
 
 Every record of `<run>/records.jsonl` keeps the model's raw reply and the sentences the model was
 shown (`context`: source, chunk id, span, text); replaying them through `rag.verified` (the same
@@ -17,8 +17,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from eval.harness import Record, RunResult, aggregate, load_records, score
+from eval.harness import Record, RunResult, aggregate, candidate_right, load_records, score
+from rag.checks import Policy
+from rag.confidence import Calibrator, judge_with
 from rag.errors import ConfigError
+from rag.question import parse
 from rag.types import Chunk, Sentence
 from rag.verified import VerifiedReply
 
@@ -42,22 +45,50 @@ def _sentences(context: list[dict[str, Any]]) -> list[Sentence]:
     return out
 
 
-def replay(rec: Record, min_support: float) -> Record:
-    """One record as the current grounding answers its stored reply."""
+def replay(
+    rec: Record,
+    min_support: float,
+    policy: Policy | None = None,
+    cal: Calibrator | None = None,
+    min_confidence: float = 0.0,
+    seen: list[dict[str, float]] | None = None,
+) -> Record:
+    """One record as the current grounding and confidence answer its stored reply; `seen`
+    collects the first claim's features (for `make calibrate`)."""
     question = " ".join(rec["question"].split())
-    verified = VerifiedReply(question, _sentences(rec["context"]), min_support)
+    context = _sentences(rec["context"])
+    ranks = {r["chunk_id"]: r["rank"] for r in rec.get("retrieved", [])}
+    judge = judge_with(cal, parse(question), context, ranks, lambda: rec.get("p_decline"), seen)
+    verified = VerifiedReply(
+        question,
+        context,
+        min_support,
+        policy=policy or Policy(),
+        judge=judge,
+        min_confidence=min_confidence,
+    )
     verified.feed(rec["raw"])  # the whole reply as one piece; `finish` decides the last sentence
     answer = verified.finish([], rec["raw"])
     d = answer.to_dict()
     d["timings"] = rec["timings"]
-    new = {**rec, **d}
+    new = {**rec, **d, "candidate": answer.candidate}
+    new["candidate_right"] = candidate_right(rec, answer.candidate)
     scores = score(rec, d, [], 0)
     new["scores"] = {**scores, **{k: rec["scores"][k] for k in RETRIEVAL_SCORES}}
     return new
 
 
-def reground(run: Path, out: Path, min_support: float) -> RunResult:
-    """Replay `run` (a run folder) into `out`; writes report.{json,md,html} there."""
+def reground(
+    run: Path,
+    out: Path,
+    min_support: float,
+    without: tuple[str, ...] = (),
+    min_confidence: str | None = None,
+    calibration: Path | None = None,
+) -> RunResult:
+    """Replay `run` (a run folder) into `out`; writes report.{json,md,html} there. `without`
+    switches checks off (rag/checks.py); `min_confidence` is an operating point (a level or a
+    number; default: the calibration's)."""
     from eval import report as reports
 
     records = load_records(run / "records.jsonl")
@@ -77,12 +108,17 @@ def reground(run: Path, out: Path, min_support: float) -> RunResult:
         raise ConfigError(
             f"the records in {run} keep no `context`: they predate replay; run the set again"
         )
-    replayed = [replay(r, min_support) for r in usable]
+    policy = Policy().with_out(without)
+    cal = Calibrator.load(calibration)
+    threshold = cal.threshold(min_confidence)
+    replayed = [replay(r, min_support, policy, cal, threshold) for r in usable]
     out.mkdir(parents=True, exist_ok=True)
     meta = {
         **meta,
         "reground_of": str(run),
         "min_support": min_support,
+        "without": list(without),
+        "min_confidence": threshold,
         "left_out": len(records) - len(usable),
     }
     report = {"meta": meta, **aggregate(replayed, meta.get("k", 0)), "records": replayed}

@@ -349,6 +349,10 @@ def eval_command(
             "(--out defaults to <RUN>-reground)",
         ),
     ] = None,
+    without: Annotated[
+        list[str] | None,
+        typer.Option("--without", help="with --reground: switch a check off (rag/checks.py)"),
+    ] = None,
 ) -> None:
     """Score a question set (retrieval, answers, citations, abstention, latency); resumable."""
     from eval import cli as eval_cli
@@ -359,7 +363,7 @@ def eval_command(
             eval_cli.run_compare(compare[0], compare[1], out)
             return
         if reground is not None:
-            eval_cli.run_reground(reground, out_dir, _settings().min_support, out)
+            eval_cli.run_reground(reground, out_dir, _settings(), out, tuple(without or ()))
             return
         cfg = EvalConfig(
             set_,

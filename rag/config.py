@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     decline_threshold: float = Field(
         0.5, ge=0.0, le=1.0, description="the model may decline only above this probability"
     )
+    min_confidence: str = Field(
+        "",
+        description="answer only when the calibrated P(right) is at least this: a number from "
+        "0 to 1 or a level (lenient, balanced, strict; docs/calibration.md); '' = the default "
+        "level",
+    )
+    calibration: Path | None = Field(
+        None, description="a calibration file from `make calibrate` (default: the shipped one)"
+    )
     prompt_examples: bool = Field(
         False,
         description="open the prompt with worked examples: more answers, fewer declines "
@@ -107,7 +116,21 @@ class Settings(BaseSettings):
             return [part.strip() for part in v.split(",") if part.strip()]
         return v
 
-    @field_validator("model_path", "embed_model")
+    @field_validator("min_confidence", mode="before")
+    @classmethod
+    def _confidence(cls, v: Any) -> Any:
+        """A level name or a number from 0 to 1 (the level names are checked on use)."""
+        text = str(v).strip()
+        if text and not text.isalpha():
+            try:
+                value = float(text)
+            except ValueError:
+                raise ValueError(f"{v!r} is neither a number nor a level name") from None
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{v!r} is outside 0 to 1")
+        return text
+
+    @field_validator("model_path", "embed_model", "calibration")
     @classmethod
     def _must_exist(cls, v: Path | None) -> Path | None:
         if v is not None and not v.exists():

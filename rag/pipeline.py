@@ -28,15 +28,17 @@ from rag import grounding
 from rag.budget import Messages, check_question_fits, fit_answer, fit_history, trim_history
 from rag.cage import Limits
 from rag.chunking import chunk_document
+from rag.confidence import Calibrator, judge_with
 from rag.config import Settings
 from rag.documents import LoadedDocument, iter_files, load_bytes, load_file
 from rag.errors import BadQuestionError, DocumentError
 from rag.generator import Generation, LlamaGenerator
 from rag.models import resolve_model
 from rag.prompt import EXAMPLES, answer_messages, condense_messages
+from rag.question import parse
 from rag.store import Store, Upsert
 from rag.types import Answer, Chunk, DocumentInfo, Hit, Sentence, Timings
-from rag.verified import TokenSink, VerifiedReply
+from rag.verified import Judge, TokenSink, VerifiedReply
 
 if TYPE_CHECKING:
     from rag.retrieval import Retriever
@@ -105,6 +107,21 @@ class Pipeline:
                 self.store = self._open_for_write()
         self._retriever: Retriever | None = None  # built on first use (FAISS + BM25)
         self._query_embedder = query_embedder
+        self._calibrator: Calibrator | None = None
+
+    @property
+    def calibrator(self) -> Calibrator:
+        """The fitted confidence model (rag/calibration.json, or RAG_CALIBRATION)."""
+        if self._calibrator is None:
+            self._calibrator = Calibrator.load(self.settings.calibration)
+        return self._calibrator
+
+    def judge(
+        self, question: str, context: list[Sentence], hits: list[Hit], p_decline: Callable[[], Any]
+    ) -> Judge:
+        """The calibrated confidence of a first claim (see rag/confidence.py)."""
+        ranks = {h.chunk.id: h.rank for h in hits}
+        return judge_with(self.calibrator, parse(question), context, ranks, p_decline)
 
     @property
     def query_embedder(self) -> Embedder:
@@ -409,7 +426,14 @@ class Pipeline:
         messages = build(question, fitted.sources)
         stats = Generation()
         gate = DeclineGate(generator, self.settings.decline_threshold)
-        verified = VerifiedReply(question, sentences, self.settings.min_support, on_token)
+        verified = VerifiedReply(
+            question,
+            sentences,
+            self.settings.min_support,
+            on_token,
+            judge=self.judge(question, sentences, hits, lambda: gate.p_decline),
+            min_confidence=self.calibrator.threshold(self.settings.min_confidence),
+        )
         pieces: list[str] = []
         ttft = None
         with generator.lock:

@@ -179,8 +179,10 @@ class Store:
         live = current.read_text().strip() if current.is_file() else None
         removed = []
         for entry in self.dir.iterdir() if self.dir.is_dir() else ():
-            stale = entry.name.startswith(".tmp-gen-") or entry.name == "CURRENT.tmp" or (
-                entry.name.startswith("gen-") and entry.name != live
+            stale = (
+                entry.name.startswith(".tmp-gen-")
+                or entry.name == "CURRENT.tmp"
+                or (entry.name.startswith("gen-") and entry.name != live)
             )
             if not stale:
                 continue

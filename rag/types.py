@@ -77,12 +77,15 @@ class Answer:
     # diagnostics for evaluation and calibration (not part of the public JSON)
     context: list[Sentence] = field(default_factory=list)  # the sentences shown to the model
     p_decline: float | None = None  # the model's first-token probability of declining
+    confidence: float | None = None  # calibrated P(right) of the first claim (None: no claim)
+    candidate: str = ""  # the grounded answer before the operating point decided (for eval)
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape of `rag ask --json` and `POST /ask`."""
         return {
             "answer": self.answer,
             "declined": self.declined,
+            "confidence": self.confidence,
             "citations": [asdict(c) for c in self.citations],
             "timings": asdict(self.timings),
         }
@@ -93,6 +96,7 @@ class Answer:
         return cls(
             answer=d["answer"],
             declined=d["declined"],
+            confidence=d.get("confidence"),
             citations=[Citation(**c) for c in d["citations"]],
             timings=Timings(**d["timings"]),
         )

@@ -13,6 +13,9 @@ final answer does not carry. A reply whose first sentence declines ("NOT FOUND")
 nothing and becomes the decline; a later sentence that declines is simply not a claim.
 The sink is also called with "" once per generated piece (a tick: a caller may raise there to
 stop the generation).
+The first supported claim decides the whole answer: `judge(claim, dropped)` gives its calibrated
+confidence (rag/confidence.py); below `min_confidence` nothing is released, the answer becomes
+the decline, and the withheld text stays on `Answer.candidate` for evaluation.
 Does not: show the model's unchecked words (`Answer.raw` keeps them for debugging and eval).
 """
 
@@ -22,10 +25,13 @@ import re
 from collections.abc import Callable
 
 from rag import grounding
+from rag.checks import Policy
 from rag.chunking import split_sentences
+from rag.question import parse
 from rag.types import Answer, Citation, Hit, Sentence, Timings
 
 TokenSink = Callable[[str], None]
+Judge = Callable[[grounding.Claim, int], float]  # (first claim, sentences dropped before) -> P
 
 
 class VerifiedReply:
@@ -35,8 +41,17 @@ class VerifiedReply:
         context: list[Sentence],
         min_support: float,
         sink: TokenSink | None = None,
+        policy: Policy = grounding.DEFAULT_POLICY,
+        judge: Judge | None = None,
+        min_confidence: float = 0.0,
     ) -> None:
-        self.question = question
+        self.question = parse(question)
+        self.policy = policy
+        self.judge = judge
+        self.min_confidence = min_confidence
+        self.confidence: float | None = None
+        self.withheld = False  # the first claim's confidence is below the operating point
+        self.dropped = 0  # reply sentences before the first claim that grounding dropped
         self.context = context
         self.min_support = min_support
         self.sink = sink
@@ -56,11 +71,16 @@ class VerifiedReply:
     def finish(self, hits: list[Hit], raw: str) -> Answer:
         """Decide the last sentence; the verified answer (the authority for the whole reply)."""
         self._decide(final=True)
-        if self.declined or not self.parts:
+        if self.declined or not self.parts or self.withheld:
             if self.sink:
                 self.sink(grounding.DECLINE_TEXT)
-            return Answer(grounding.DECLINE_TEXT, True, [], Timings(), hits, raw=raw)
-        return Answer(" ".join(self.parts), False, self.citations, Timings(), hits, raw=raw)
+            answer = Answer(grounding.DECLINE_TEXT, True, [], Timings(), hits, raw=raw)
+            answer.candidate = " ".join(self.parts)
+        else:
+            answer = Answer(" ".join(self.parts), False, self.citations, Timings(), hits, raw=raw)
+            answer.candidate = answer.answer
+        answer.confidence = None if self.declined else self.confidence
+        return answer
 
     @property
     def released(self) -> str:
@@ -77,12 +97,20 @@ class VerifiedReply:
             if not self.parts and self.decided == 0 and n == 0 and grounding.is_decline(sentence):
                 self.declined = True
                 return
-            for claim in grounding.ground(sentence, self.question, self.context, self.min_support):
+            claims = grounding.ground(
+                sentence, self.question, self.context, self.min_support, self.policy
+            )
+            if not claims and not self.parts and not grounding.is_decline(sentence):
+                self.dropped += 1
+            for claim in claims:
                 self._release(claim)
         if complete:
             self.decided += spans[len(complete)][0] if len(complete) < len(spans) else len(rest)
 
     def _release(self, claim: grounding.Claim) -> None:
+        if not self.parts and self.judge is not None:
+            self.confidence = round(self.judge(claim, self.dropped), 4)
+            self.withheld = self.confidence < self.min_confidence
         marks = []
         for i in claim.support:
             s = self.context[i]
@@ -97,6 +125,6 @@ class VerifiedReply:
         part = f"{claim.text} {''.join(marks)}"
         text = (" " if self.parts else "") + part
         self.parts.append(part)
-        if self.sink:
+        if self.sink and not self.withheld:
             for word in re.findall(r"\s*\S+", text):  # word by word, as a model would stream
                 self.sink(word)

@@ -38,7 +38,7 @@ STREAM_DOC = (
     "With `stream: true`: `text/event-stream` of `chat.completion.chunk` objects. `delta.content` "
     "carries only verified text: each reply sentence once it is grounded, with its [n] marks "
     "(joined, the deltas are the final answer; a decline arrives as the decline text). The last "
-    "chunk carries `citations`, `declined`, `usage` and the verified `answer`, then "
+    "chunk carries `citations`, `declined`, `confidence`, `usage` and the verified `answer`, then "
     "`data: [DONE]`. Chunks with an empty `delta` and a top-level `rag_stage` object report "
     'progress (`{"stage": "waiting"|"condensing"|"retrieving"|"reading"|"writing", ...}`).'
 )
@@ -111,6 +111,7 @@ async def chat_completions(
             usage=_usage(answer),
             citations=_citations(answer),
             declined=answer.declined,
+            confidence=answer.confidence,
         )
     first = await job.next(request.is_disconnected)
     if first[0] == "error":  # before any token: a proper HTTP status, not a broken stream
@@ -138,6 +139,7 @@ async def _chunks(job: Job, first: Event, meta: dict[str, Any]) -> AsyncIterator
                     "stop",
                     answer=value.answer,
                     declined=value.declined,
+                    confidence=value.confidence,
                     citations=_citations(value),
                     usage=_usage(value),
                 )

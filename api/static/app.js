@@ -227,9 +227,18 @@ function showAnswer(c, turn, box) {
   }
   if (turn.searched && turn.searched !== turn.q) box.append(el("div", "searched", `searched for: ${turn.searched}`));
   const u = final.usage || {};
-  box.append(el("div", "status", final.declined ? "declined: no passage supports an answer"
-    : `${final.citations.length} citation(s) · ${u.completion_tokens ?? "?"} tokens`));
+  box.append(el("div", "status", statusText(final, u)));
   actions(c, turn, box);
+}
+
+// One quiet line under the answer: what backs it, and how sure the system is (docs/calibration.md).
+function statusText(final, u) {
+  const sure = typeof final.confidence === "number" ? `${Math.round(final.confidence * 100)}%` : null;
+  if (final.declined) {
+    return sure ? `declined: the documents don't answer this with enough confidence (${sure} sure)`
+      : "declined: no passage supports an answer";
+  }
+  return `${final.citations.length} citation(s) · confidence ${sure ?? "n/a"} · ${u.completion_tokens ?? "?"} tokens`;
 }
 
 function showProblem(c, turn, box, message, kind = "error") {
