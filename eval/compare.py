@@ -1,4 +1,5 @@
-"""Compare two evaluation reports: per-metric deltas and the questions whose correctness flipped.
+"""Compare two evaluation reports: per-metric deltas, selective-prediction deltas per group
+(AURC, ECE, selective accuracy, the operating point) and the questions whose correctness flipped.
 
 rag eval --compare eval/runs/before eval/runs/after     # folders or report.json files
 """
@@ -9,7 +10,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+from eval import selective
 from rag.errors import ConfigError
+
+SELECTIVE_KEYS = (  # compared per group of the `selective` block
+    "aurc",
+    "e_aurc",
+    "ece",
+    *(f"accuracy_at_{c}" for c in selective.COVERAGES),
+    "coverage",
+    "precision",
+)
 
 
 def load_report(path: Path) -> dict[str, Any]:
@@ -37,8 +48,26 @@ def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, float]:
     return out
 
 
+def compare_selective(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """{"confidence": (a has it, b has it), "groups": {group: [(metric, a, b, b - a)]}} over the
+    groups both reports have; a metric missing from one side (no confidence) has delta None."""
+    sa, sb = selective.of_report(a), selective.of_report(b)
+    groups: dict[str, list[tuple[str, float | None, float | None, float | None]]] = {}
+    for name, ga in sa["groups"].items():
+        gb = sb["groups"].get(name)
+        if gb is None:
+            continue
+        rows = []
+        for key in SELECTIVE_KEYS:
+            va, vb = ga.get(key), gb.get(key)
+            rows.append((key, va, vb, None if va is None or vb is None else vb - va))
+        groups[name] = rows
+    return {"confidence": (sa["confidence"], sb["confidence"]), "groups": groups}
+
+
 def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """{"metrics": [(name, a, b, b - a)], "flipped": [{id, question, type, a, b}], "common": n}."""
+    """{"metrics": [(name, a, b, b - a)], "selective": see `compare_selective`,
+    "flipped": [{id, question, type, a, b}], "common": n}."""
     fa, fb = flatten(a["summary"]), flatten(b["summary"])
     rows = []
     for name in [*fa, *(n for n in fb if n not in fa)]:
@@ -63,7 +92,12 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
                     "now_correct": now,
                 }
             )
-    return {"metrics": rows, "flipped": flipped, "common": common}
+    return {
+        "metrics": rows,
+        "selective": compare_selective(a, b),
+        "flipped": flipped,
+        "common": common,
+    }
 
 
 def _num(v: float | None) -> str:
@@ -77,6 +111,8 @@ def format_compare(result: dict[str, Any], a_name: str, b_name: str) -> str:
     for name, va, vb, delta in result["metrics"]:
         d = "–" if delta is None else f"{delta:+.4g}"
         lines.append(f"{name:<{width}}  {_num(va):>9}  {_num(vb):>9}  {d:>9}")
+    if "selective" in result:
+        lines += ["", *format_selective(result["selective"])]
     gained = [f for f in result["flipped"] if f["now_correct"]]
     lost = [f for f in result["flipped"] if not f["now_correct"]]
     lines += [
@@ -89,3 +125,26 @@ def format_compare(result: dict[str, Any], a_name: str, b_name: str) -> str:
             lines.append(f"      A: {f['a']}")
             lines.append(f"      B: {f['b']}")
     return "\n".join(lines)
+
+
+def format_selective(sel: dict[str, Any]) -> list[str]:
+    """All questions: A, B and B-A of each metric; every other group: B-A only, one line each."""
+    lines = ["selective prediction (all questions)"]
+    for side, has in zip("AB", sel["confidence"], strict=True):
+        if not has:
+            lines.append(f"  {side}: {selective.NO_CONFIDENCE} (only the operating point)")
+    groups = dict(sel["groups"])
+    for key, va, vb, delta in groups.pop("all", []):
+        d = "–" if delta is None else f"{delta:+.4g}"
+        lines.append(f"  {key:<16}  {_num(va):>9}  {_num(vb):>9}  {d:>9}")
+    if groups:
+        width = max(len(name) for name in groups)
+        lines += ["", "selective prediction by group, B-A"]
+        widths = [max(len(k), 8) for k in SELECTIVE_KEYS]
+        head = "".join(f"  {k:>{w}}" for k, w in zip(SELECTIVE_KEYS, widths, strict=True))
+        lines.append(f"  {'group':<{width}}{head}")
+        for name, rows in groups.items():
+            deltas = ["–" if d is None else f"{d:+.4g}" for _, _, _, d in rows]
+            cells = "".join(f"  {d:>{w}}" for d, w in zip(deltas, widths, strict=True))
+            lines.append(f"  {name:<{width}}{cells}")
+    return lines

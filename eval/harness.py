@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval import clapnq, injection, metrics, splits, squad
+from eval import clapnq, injection, metrics, selective, splits, squad
 from rag.config import DEFAULT_CORPUS, ROOT, Settings
 from rag.errors import ConfigError
 
@@ -287,7 +287,7 @@ def aggregate(records: list[Record], k: int) -> dict[str, Any]:
             "planted": all(r["attack"].get("planted") for r in attacked),
         }
     by_type = {t: _group([r for r in records if r["type"] == t]) for t in types}
-    return {"summary": summary, "by_type": by_type}
+    return {"summary": summary, "by_type": by_type, "selective": selective.block(records)}
 
 
 # ---- running -----------------------------------------------------------------------------------

@@ -1,5 +1,9 @@
 """Write an evaluation report three ways: report.json (everything), report.md (tables) and
-report.html (self-contained: tables plus matplotlib plots inlined as base64 PNG)."""
+report.html (self-contained: tables plus matplotlib plots inlined as base64 PNG).
+
+The numbers come from the report dict (eval/harness.py `aggregate`, eval/selective.py); this
+module only formats and draws them. matplotlib is imported when the html is written, not before.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from eval import selective
 
 ROWS = [  # (label, summary path, format)
     ("questions", "n", "d"),
@@ -31,6 +37,17 @@ ROWS = [  # (label, summary path, format)
     ("attack success rate (answer or stream)", "injection.attack_success_rate", "%"),
 ]
 TYPE_COLS = ["n", "correct", "answer_match", "token_f1", "rouge_l", "hit_at_k", "mrr", "declined"]
+SELECTIVE_COLS = [  # (header, key in a `selective` group, format)
+    ("n", "n", "d"),
+    ("with candidate", "n_candidates", "d"),
+    ("AURC", "aurc", ".3f"),
+    ("optimal", "aurc_optimal", ".3f"),
+    ("E-AURC", "e_aurc", ".3f"),
+    *((f"acc@{c}%", f"accuracy_at_{c}", "%") for c in selective.COVERAGES),
+    ("ECE", "ece", ".3f"),
+    ("answered", "coverage", "%"),
+    ("precision", "precision", "%"),
+]
 
 
 def get(d: dict[str, Any], path: str) -> Any:
@@ -53,6 +70,62 @@ def summary_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
         (label, " / ".join(fmt(get(s, p), spec) for p in path.split("|")))
         for label, path, spec in ROWS
         if "injection" in s or not path.startswith("injection")
+    ] + selective_summary(report)
+
+
+def selective_summary(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """The headline selective-prediction rows (all questions) for the summary table."""
+    block = selective.of_report(report)
+    g = block["groups"].get("all", {})
+    point = (
+        "answered at the operating point: coverage / precision",
+        f"{fmt(g.get('coverage'), '%')} / {fmt(g.get('precision'), '%')}",
+    )
+    if not block["confidence"]:
+        return [("selective prediction", selective.NO_CONFIDENCE), point]
+    accs = " / ".join(fmt(g[f"accuracy_at_{c}"], "%") for c in selective.COVERAGES)
+    return [
+        ("AURC / optimal (lower is better)", f"{fmt(g['aurc'])} / {fmt(g['aurc_optimal'])}"),
+        ("selective accuracy at " + " / ".join(map(str, selective.COVERAGES)) + "% coverage", accs),
+        (f"expected calibration error ({block['bins']} bins)", fmt(g["ece"])),
+        point,
+    ]
+
+
+def selective_note(report: dict[str, Any]) -> str:
+    block = selective.of_report(report)
+    if not block["confidence"]:
+        return (
+            f"{selective.NO_CONFIDENCE.capitalize()}: its records carry no `confidence` (made "
+            "before it existed), so only the operating point is shown."
+        )
+    left = block["n_without_confidence"]
+    return (
+        "Questions ranked by the confidence of their candidate answer (no candidate: last, "
+        "wrong); coverage over all questions of the group; ECE over answers with a candidate."
+        + (
+            f" {left} records carry no confidence (made before it existed) and are left out."
+            if left
+            else ""
+        )
+    )
+
+
+def selective_rows(report: dict[str, Any]) -> list[list[str]]:
+    return [
+        [name] + [fmt(g.get(key), spec) for _, key, spec in SELECTIVE_COLS]
+        for name, g in selective.of_report(report)["groups"].items()
+    ]
+
+
+def reliability_rows(report: dict[str, Any]) -> list[list[str]]:
+    """The reliability bins of all questions with a candidate (none without confidence)."""
+    block = selective.of_report(report)
+    if not block["confidence"]:
+        return []
+    return [
+        [f"{b['lo']:.1f}–{b['hi']:.1f}", str(b["n"]), fmt(b["confidence"]), fmt(b["accuracy"])]
+        for b in block["groups"]["all"]["reliability"]
     ]
 
 
@@ -99,6 +172,14 @@ def markdown(report: dict[str, Any]) -> str:
     lines += ["", "## By question type", "", "| type | " + " | ".join(TYPE_COLS) + " |"]
     lines += ["| --- " * (len(TYPE_COLS) + 1) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in type_rows(report)]
+    lines += ["", "## Selective prediction", "", selective_note(report), ""]
+    lines += ["| group | " + " | ".join(h for h, _, _ in SELECTIVE_COLS) + " |"]
+    lines += ["| --- " * (len(SELECTIVE_COLS) + 1) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in selective_rows(report)]
+    if reliability_rows(report):
+        lines += ["", "### Reliability (all answers with a candidate)", ""]
+        lines += ["| confidence | n | mean confidence | accuracy |", "| --- | --- | --- | --- |"]
+        lines += ["| " + " | ".join(row) + " |" for row in reliability_rows(report)]
     lines += ["", "## Incorrect (first 15)", "", "| id | type | question | answer | expected |"]
     lines += ["| --- | --- | --- | --- | --- |"]
     for r in _failures(report):
@@ -167,6 +248,73 @@ def plots(report: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def selective_plots(report: dict[str, Any]) -> dict[str, str]:
+    """{title: base64 PNG}: the risk-coverage curve (with the perfect ranking's and the run's
+    operating point) and the reliability diagram; empty when the run has no confidence."""
+    block = selective.of_report(report)
+    if not block["confidence"]:
+        return {}
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    conf, right = selective.labels([r for r in report["records"] if "confidence" in r])
+    g = block["groups"]["all"]
+    out: dict[str, str] = {}
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    coverage, risk = selective.risk_coverage(conf, right)
+    _, best = selective.risk_coverage(right.astype(float), right)
+    ax.plot(coverage, risk, color="#47a", label=f"confidence (AURC {fmt(g['aurc'])})")
+    ax.plot(coverage, best, "--", color="#999", label=f"perfect ranking ({fmt(g['aurc_optimal'])})")
+    if g["coverage"] and g["precision"] is not None:
+        ax.plot([g["coverage"]], [1 - g["precision"]], "o", color="#e94", label="operating point")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("coverage (share of questions answered)")
+    ax.set_ylabel("risk (share of answers wrong)")
+    ax.legend(fontsize="small")
+    out["Risk against coverage"] = _png(fig)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    bins = [b for b in g["reliability"] if b["n"]]
+    ax.bar(
+        [(b["lo"] + b["hi"]) / 2 for b in bins],
+        [b["accuracy"] for b in bins],
+        width=1 / block["bins"],
+        edgecolor="white",
+        color="#47a",
+        label="share right",
+    )
+    for b in bins:
+        ax.annotate(
+            str(b["n"]),
+            ((b["lo"] + b["hi"]) / 2, b["accuracy"]),
+            ha="center",
+            va="bottom",
+            fontsize="x-small",
+        )
+    ax.plot([0, 1], [0, 1], "--", color="#999", label="calibrated")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("confidence (bins; count above each bar)")
+    ax.set_ylabel("share of candidates right")
+    ax.set_title(f"ECE {fmt(g['ece'])}", fontsize="small")
+    ax.legend(fontsize="small", loc="upper left")
+    out["Reliability diagram"] = _png(fig)
+    plt.close(fig)
+    return out
+
+
+def _figures(images: dict[str, str]) -> str:
+    return "".join(
+        f'<figure><img alt="{html.escape(t)}" src="data:image/png;base64,{b64}">'
+        f"<figcaption>{html.escape(t)}</figcaption></figure>"
+        for t, b64 in images.items()
+    )
+
+
 def _table(head: list[str], rows: list[list[str]]) -> str:
     th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     trs = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
@@ -174,11 +322,8 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 
 
 def html_page(report: dict[str, Any]) -> str:
-    figures = "".join(
-        f'<figure><img alt="{html.escape(t)}" src="data:image/png;base64,{b64}">'
-        f"<figcaption>{html.escape(t)}</figcaption></figure>"
-        for t, b64 in plots(report).items()
-    )
+    figures = _figures(plots(report))
+    reliability = reliability_rows(report)
     fails = [
         [r["id"], r["type"], r["question"], r["answer"], _expected(r)] for r in _failures(report)
     ]
@@ -193,6 +338,14 @@ def html_page(report: dict[str, Any]) -> str:
         + _table(["metric", "value"], [list(r) for r in summary_rows(report)])
         + "<h2>By question type</h2>"
         + _table(["type", *TYPE_COLS], type_rows(report))
+        + f"<h2>Selective prediction</h2><p>{html.escape(selective_note(report))}</p>"
+        + _table(["group", *(h for h, _, _ in SELECTIVE_COLS)], selective_rows(report))
+        + _figures(selective_plots(report))
+        + (
+            _table(["confidence", "n", "mean confidence", "accuracy"], reliability)
+            if reliability
+            else ""
+        )
         + f"<h2>Plots</h2>{figures}<h2>Incorrect (first 15)</h2>"
         + _table(["id", "type", "question", "answer", "expected"], fails)
         + "</body></html>\n"

@@ -114,7 +114,8 @@ def test_run_writes_all_three_reports_with_the_expected_fields(runs):
     md = (out / "report.md").read_text()
     assert "hit@k" in md and "By question type" in md and "unanswerable" in md
     page = (out / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 3 and "<table>" in page
+    plots = 3 + 2 * report["selective"]["confidence"]  # + risk-coverage and reliability
+    assert page.count("data:image/png;base64,") == plots and "<table>" in page
     assert (settings.home / "eval-index").is_dir()  # the cached index, not the user's index
 
 
@@ -139,6 +140,7 @@ def _report(correct: dict[str, bool], hit: float) -> dict:
             "type": "fact",
             "question": f"q {i}?",
             "answer": f"a {i}",
+            "declined": False,
             "scores": {"correct": c},
         }
         for i, c in correct.items()
