@@ -13,7 +13,8 @@ fit halves through today's grounding (rag/verified.py), takes the first claim's 
 cross-validation on log loss) to P(the answer is right); then it picks the operating points
 on the fit halves only: `balanced` maximises the mean over sets of the share handled right (a
 right answer, or a decline of an unanswerable question), `strict` is the lowest point whose
-pooled precision of answers is ≥ 0.90, `lenient` the highest point (at most `balanced`) that declines at most
+pooled precision of answers is ≥ 0.90, `lenient` the highest point (at most `balanced`)
+that declines at most
 2 points more answerable questions than answering every candidate.
 Does not: touch the report halves when fitting; `report` only scores them.
 """
@@ -33,16 +34,29 @@ import numpy as np
 from eval.harness import Record, load_records
 from eval.reground import replay
 from eval.splits import FOLDER as SPLITS
-from rag.checks import Policy
-from rag.config import ROOT
+from rag.checks import CHECKS, Policy
 from rag.confidence import CALIBRATION, Calibrator
+from rag.config import ROOT
 
 PACKS = Path(__file__).with_name("calibration")
 OUT = ROOT / "rag" / CALIBRATION
-KEEP = (
-    "id question answers evidence type gold_source corpus group attack raw p_decline context "
-    "retrieved timings scores"
-).split()
+KEEP = [
+    "id",
+    "question",
+    "answers",
+    "evidence",
+    "type",
+    "gold_source",
+    "corpus",
+    "group",
+    "attack",
+    "raw",
+    "p_decline",
+    "context",
+    "retrieved",
+    "timings",
+    "scores",
+]
 GRID = [round(x, 2) for x in np.arange(0.0, 1.0001, 0.01)]
 MIN_SUPPORT = 0.5
 
@@ -166,9 +180,9 @@ def fit(policy: Policy | None = None, out: Path = OUT) -> dict[str, Any]:
     best_c, best = 1.0, -np.inf
     for c in (0.01, 0.03, 0.1, 0.3, 1.0, 3.0):
         model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
-        p = cross_val_predict(
-            model, x, y, groups=groups, cv=GroupKFold(5), method="predict_proba"
-        )[:, 1]
+        p = cross_val_predict(model, x, y, groups=groups, cv=GroupKFold(5), method="predict_proba")[
+            :, 1
+        ]
         score = -log_loss(y, p, labels=[False, True])
         if score > best:
             best_c, best = c, score
@@ -192,7 +206,7 @@ def fit(policy: Policy | None = None, out: Path = OUT) -> dict[str, Any]:
             "positives": int(y.sum()),
             "C": best_c,
             "cv_log_loss": round(-best, 4),
-            "veto": sorted(policy.veto - policy.without),
+            "veto": sorted(policy.veto),
             "without": sorted(policy.without),
         },
     }
@@ -215,8 +229,8 @@ def fit(policy: Policy | None = None, out: Path = OUT) -> dict[str, Any]:
 
 def report(half: str = "report", policy: Policy | None = None) -> dict[str, Any]:
     """Each set's half replayed at each level of the shipped calibration."""
-    policy = policy or Policy()
     cal = Calibrator.load()
+    policy = policy or cal.policy()
     table: dict[str, Any] = {}
     for name, recs in packs(half).items():
         replayed = [replay(r, MIN_SUPPORT, policy, cal, 0.0) for r in recs]
@@ -229,6 +243,35 @@ def report(half: str = "report", policy: Policy | None = None) -> dict[str, Any]
     return table
 
 
+def ablation(half: str = "fit") -> dict[str, Any]:
+    """Each check switched off in turn, at the default operating point of the shipped
+    calibration: how each set's outcomes move (the check's worth, as a number)."""
+    cal = Calibrator.load()
+    t = cal.threshold(None)
+    data = packs(half)
+
+    def run(policy: Policy) -> dict[str, dict[str, float]]:
+        out = {}
+        for name, recs in data.items():
+            replayed = [replay(r, MIN_SUPPORT, policy, cal, t) for r in recs]
+            conf = [r["confidence"] for r in replayed]
+            out[name] = outcomes(replayed, conf, t)
+        return out
+
+    base = run(cal.policy())
+    table: dict[str, Any] = {"all checks": {n: round(v["handled"], 3) for n, v in base.items()}}
+    for check in CHECKS:
+        got = run(cal.policy().with_out([check]))
+        table[f"without {check}"] = {
+            n: {
+                k: round(got[n][k] - base[n][k], 3)
+                for k in ("handled", "false_declines", "unanswerable_declined", "precision")
+            }
+            for n in got
+        }
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -236,14 +279,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("runs", nargs="+", type=Path)
     f = sub.add_parser("fit", help="fit rag/calibration.json on the fit halves")
     f.add_argument("--without", nargs="*", default=[], help="checks switched off")
+    f.add_argument("--soft", nargs="*", default=None, help="checks that are evidence, not vetoes")
+    f.add_argument("--out", type=Path, default=OUT)
     r = sub.add_parser("report", help="outcomes on a half at each level")
     r.add_argument("--half", default="report")
+    a = sub.add_parser("checks", help="each check switched off: the change in outcomes")
+    a.add_argument("--half", default="fit")
     args = ap.parse_args(argv)
     if args.cmd == "pack":
         pack(args.runs)
     elif args.cmd == "fit":
-        d = fit(Policy().with_out(args.without))
+        policy = Policy().with_out(args.without)
+        if args.soft is not None:
+            policy = policy.soft(args.soft)
+        d = fit(policy, args.out)
         json.dump({"levels": d["levels"], "meta": d["meta"]}, sys.stdout, indent=1)
+    elif args.cmd == "checks":
+        json.dump(ablation(args.half), sys.stdout, indent=1)
     else:
         json.dump(report(args.half), sys.stdout, indent=1)
     print()  # noqa: T201

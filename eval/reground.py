@@ -108,8 +108,8 @@ def reground(
         raise ConfigError(
             f"the records in {run} keep no `context`: they predate replay; run the set again"
         )
-    policy = Policy().with_out(without)
     cal = Calibrator.load(calibration)
+    policy = cal.policy().with_out(without)
     threshold = cal.threshold(min_confidence)
     replayed = [replay(r, min_support, policy, cal, threshold) for r in usable]
     out.mkdir(parents=True, exist_ok=True)

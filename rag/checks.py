@@ -249,3 +249,8 @@ class Policy:
                 f"no check named {', '.join(unknown)}; the checks are: {', '.join(CHECKS)}"
             )
         return Policy(self.veto, self.without | frozenset(names))
+
+    def soft(self, names: list[str] | tuple[str, ...]) -> Policy:
+        """These checks become evidence (never the citation guarantee in ALWAYS_VETO)."""
+        self.with_out(names)  # the same check of the names
+        return Policy(self.veto - (frozenset(names) - ALWAYS_VETO), self.without)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.checks import CHECKS, YES_NO, new_words
+from rag.checks import CHECKS, YES_NO, Policy, new_words
 from rag.errors import ConfigError
 from rag.grounding import Claim
 from rag.question import KINDS, Question
@@ -110,6 +110,14 @@ class Calibrator:
         v = np.array([x.get(n, 0.0) for n in self.names])
         z = float((v - self.mean) / self.scale @ self.coef + self.intercept)
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+    def policy(self) -> Policy:
+        """The checks as the calibration was fitted with them: vetoes and evidence."""
+        veto = self.meta.get("veto")
+        return Policy(
+            frozenset(veto) if veto is not None else frozenset(CHECKS),
+            frozenset(self.meta.get("without", ())),
+        )
 
     def threshold(self, setting: str | float | None) -> float:
         """The operating point: a level name ("balanced"), a number in [0, 1], or the default."""

@@ -431,6 +431,7 @@ class Pipeline:
             sentences,
             self.settings.min_support,
             on_token,
+            policy=self.calibrator.policy(),
             judge=self.judge(question, sentences, hits, lambda: gate.p_decline),
             min_confidence=self.calibrator.threshold(self.settings.min_confidence),
         )
