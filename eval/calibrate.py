@@ -6,7 +6,8 @@
 
 `pack` keeps what a replay needs of each record (question, labels, the model's raw reply, its
 first-token probability of declining, the sentences shown, the retrieved chunks' ranks) in
-`eval/calibration/<set>-<half>.jsonl.gz`, split by the committed halves (eval/splits/); those
+`eval/calibration/<set>-<half>.jsonl.gz` (the run's settings in `<set>.run.json`), split by
+the committed halves (eval/splits/); those
 files are versioned, so the fit is reproducible in seconds without the model. `fit` replays the
 fit halves through today's grounding (rag/verified.py), takes the first claim's features
 (rag/confidence.py), and fits a logistic regression (scikit-learn; C by grouped 5-fold
@@ -72,6 +73,8 @@ def pack(runs: list[Path]) -> None:
     out: dict[str, dict[str, Record]] = {}
     for run in runs:
         name = _set_of(run)
+        meta = {**json.loads((run / "run.json").read_text()), "split": None}
+        (PACKS / f"{name}.run.json").write_text(json.dumps(meta, indent=1) + "\n")
         halves = json.loads((SPLITS / f"{name}.json").read_text())
         side = {i: h for h, ids in halves.items() for i in ids}
         for rec in load_records(run / "records.jsonl"):

@@ -32,6 +32,7 @@ def _ask(client: OpenAI, question: str) -> tuple[str, list[dict]]:
     assert reply.object == "chat.completion" and reply.choices[0].message.role == "assistant"
     assert reply.choices[0].finish_reason == "stop" and reply.usage and reply.usage.total_tokens
     assert extra["declined"] is False
+    assert 0.0 <= extra["confidence"] <= 1.0  # the calibrated P(right), beside the citations
     return reply.choices[0].message.content or "", extra["citations"]
 
 
@@ -46,7 +47,7 @@ def _ask_streaming(client: OpenAI, question: str) -> tuple[str, str, list[dict]]
     last = chunks[-1]
     assert last.choices[0].finish_reason == "stop"
     extra = last.model_extra or {}
-    assert extra["declined"] is False
+    assert extra["declined"] is False and 0.0 <= extra["confidence"] <= 1.0
     assert all("citations" not in (c.model_extra or {}) for c in chunks[:-1])
     return streamed, extra["answer"], extra["citations"]
 

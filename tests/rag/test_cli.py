@@ -47,7 +47,8 @@ def test_ask_json_prints_exactly_one_object_of_the_documented_shape(home: Path):
     )
     assert done.returncode == 0, done.stderr
     obj = json.loads(done.stdout)  # exactly one JSON document on stdout
-    assert set(obj) == {"answer", "declined", "citations", "timings"}
+    assert set(obj) == {"answer", "declined", "confidence", "citations", "timings"}
+    assert obj["confidence"] is None or 0.0 <= obj["confidence"] <= 1.0
     assert isinstance(obj["answer"], str) and isinstance(obj["declined"], bool)
     assert set(obj["timings"]) == {
         "retrieval_s",

@@ -11,6 +11,7 @@ def test_default_model_names_the_alias_with_a_citation(settings, embedder, corpu
     p.ingest([corpus])
     answer = p.ask("What is the alias of ISKP leader Sanaullah Ghafari?")
     assert not answer.declined and "Shahab al-Muhajir" in answer.answer
+    assert answer.confidence is not None and answer.confidence >= p.calibrator.threshold(None)
     assert any("Shahab al-Muhajir" in c.quote for c in answer.citations)
     declined = p.ask("How many drones does the CIA fly over Kabul each week?")
     assert declined.declined and not declined.citations, declined.raw
