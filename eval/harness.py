@@ -94,7 +94,7 @@ def load_set(cfg: EvalConfig) -> QuestionSet:
         return QuestionSet("clapnq", questions, passages=passages, stratified=True)
     if cfg.set == "squad2":
         questions, corpora = squad.load(cfg.squad_dir)
-        return QuestionSet("squad2", questions, corpora=corpora)
+        return QuestionSet("squad2", questions, corpora=corpora, stratified=True)
     if cfg.set == "seed":
         return QuestionSet("seed", read_jsonl(SEED_SET), files=[DEFAULT_CORPUS])
     if cfg.set in injection.SETS:
