@@ -35,7 +35,7 @@ import numpy as np
 from eval.harness import Record, load_records
 from eval.reground import replay
 from eval.splits import FOLDER as SPLITS
-from rag.checks import CHECKS, Policy
+from rag.checks import ALWAYS_VETO, CHECKS, Policy
 from rag.confidence import CALIBRATION, Calibrator
 from rag.config import ROOT
 
@@ -275,6 +275,28 @@ def ablation(half: str = "fit") -> dict[str, Any]:
     return table
 
 
+def _worth(d: dict[str, Any]) -> float:
+    """Mean share handled right over the fit sets at the balanced point."""
+    return float(np.mean([v["handled"] for v in d["meta"]["fit_outcomes"]["balanced"].values()]))
+
+
+def search(out: Path) -> Policy:
+    """Which checks earn their place as vetoes: starting from all of them, turn into evidence
+    (a feature of the confidence) each check whose softening raises the mean share handled
+    right on the fit halves by at least half a point; repeat until none does."""
+    policy = Policy()
+    best = _worth(fit(policy, out))
+    while True:
+        trials = {}
+        for name in sorted(policy.veto - ALWAYS_VETO):
+            trials[name] = _worth(fit(policy.soft([name]), out))
+            print(f"  soften {name}: {trials[name]:.4f} (now {best:.4f})", file=sys.stderr)  # noqa: T201
+        if not trials or max(trials.values()) < best + 0.005:
+            return policy
+        name = max(trials, key=lambda n: trials[n])
+        policy, best = policy.soft([name]), trials[name]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -286,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--out", type=Path, default=OUT)
     r = sub.add_parser("report", help="outcomes on a half at each level")
     r.add_argument("--half", default="report")
+    sub.add_parser("search", help="choose which checks stay vetoes (fit halves), then fit")
     a = sub.add_parser("checks", help="each check switched off: the change in outcomes")
     a.add_argument("--half", default="fit")
     args = ap.parse_args(argv)
@@ -296,6 +319,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.soft is not None:
             policy = policy.soft(args.soft)
         d = fit(policy, args.out)
+        json.dump({"levels": d["levels"], "meta": d["meta"]}, sys.stdout, indent=1)
+    elif args.cmd == "search":
+        policy = search(OUT)
+        d = fit(policy, OUT)
         json.dump({"levels": d["levels"], "meta": d["meta"]}, sys.stdout, indent=1)
     elif args.cmd == "checks":
         json.dump(ablation(args.half), sys.stdout, indent=1)

@@ -178,11 +178,15 @@ def score(
 
 def candidate_right(q: Record, candidate: str) -> bool:
     """Is the grounded answer the confidence is about (before the operating point) right?
-    Never for an unanswerable question; never when there was none."""
+    Never for an unanswerable question; never when there was none. A short reference must
+    appear in it (`answer_match`); a passage-like one (ClapNQ) must hold most of it."""
     answers = q.get("answers") or []
     if q["type"] == "unanswerable" or not candidate or not answers:
         return False
-    return bool(metrics.answer_match(strip_markers(candidate), answers))
+    pred = strip_markers(candidate)
+    if metrics.is_long(answers):
+        return metrics.reference_supports(pred, answers)
+    return bool(metrics.answer_match(pred, answers))
 
 
 def ask_one(pipeline: Any, q: Record, k: int) -> Record:

@@ -83,6 +83,32 @@ def answer_match(prediction: str, answers: Iterable[str]) -> bool:
     return any(_contains(pred, tokens(a)) for a in answers)
 
 
+LONG_ANSWER = 12  # tokens: a reference this long is a passage, not a short answer
+SUPPORTED_SHARE = 0.7
+
+
+def reference_supports(prediction: str, answers: Iterable[str]) -> bool:
+    """For long, passage-like references (ClapNQ): is most of the prediction (≥ 70% of its
+    tokens) in one reference? A short right answer ("November 1989") passes where token F1
+    against a whole paragraph would not.
+
+    >>> reference_supports("November 1989", ["The Wall was opened in November 1989 and then ..."])
+    True
+    """
+    pred = tokens(prediction)
+    if not pred:
+        return False
+    for a in answers:
+        ref = Counter(tokens(a))
+        if sum((Counter(pred) & ref).values()) / len(pred) >= SUPPORTED_SHARE:
+            return True
+    return False
+
+
+def is_long(answers: Iterable[str]) -> bool:
+    return any(len(tokens(a)) > LONG_ANSWER for a in answers)
+
+
 def token_f1(prediction: str, reference: str) -> float:
     """SQuAD token F1 between two strings. Both empty -> 1.0; exactly one empty -> 0.0.
 

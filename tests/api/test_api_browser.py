@@ -6,6 +6,8 @@ fail a test on a page error, a CSP violation or a request to another host.
 
 from __future__ import annotations
 
+import re
+
 from rag.config import DEFAULT_CORPUS
 from tests.api.browser import ask, send, wait_idle
 from tests.api.server import API_KEY, BIDEN, Server
@@ -50,6 +52,7 @@ def test_follow_ups_keep_the_conversation_and_declines_look_like_declines(server
     page.goto(server.url)
     sent, first = ask(page, BIDEN)
     assert len(sent) == 1 and first.locator("button.cite").count() >= 1
+    assert re.search(r"confidence \d+%", first.locator(".status").inner_text())
     sent, _ = ask(page, "What is the boiling point of mercury?")
     assert [m["role"] for m in sent] == ["user", "assistant", "user"]
     assert sent[0]["content"] == BIDEN and "[1]" in sent[1]["content"]
@@ -60,6 +63,7 @@ def test_follow_ups_keep_the_conversation_and_declines_look_like_declines(server
     assert "declined" in (answer.get_attribute("class") or "")
     assert answer.locator(".answer").inner_text() == "The documents don't say."
     assert answer.locator("button.cite").count() == 0
+    assert answer.locator(".status").inner_text().startswith("declined:")
 
 
 def test_a_missing_and_a_wrong_api_key_are_told_apart_and_focus_the_key_box(
