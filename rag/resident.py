@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.errors import RagError
+from rag.errors import USER_ERRORS, RagError
 
 FILE = "serve.json"
 ANSWER_FIELDS = (  # settings that change an answer (not speed, limits or the web server)
@@ -82,7 +82,7 @@ def announce(settings: Settings, host: str, port: int) -> Path | None:
             "port": port,
             "fingerprint": fingerprint(settings),
         }
-    except RagError:  # no model file: the server reports that itself
+    except USER_ERRORS:  # no model file: the server reports that itself
         return None
     try:
         settings.home.mkdir(parents=True, exist_ok=True)
@@ -119,7 +119,9 @@ def find_server(settings: Settings) -> tuple[str, int] | None:
             return None  # gone (FileNotFoundError is an OSError) or another user's
         if not _listens(pid, port) or info.get("fingerprint") != fingerprint(settings):
             return None
-    except (OSError, ValueError, KeyError, TypeError, RagError):
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    except USER_ERRORS:  # no model file: nothing resident can answer as this process would
         return None
     return host, port
 

@@ -14,7 +14,7 @@ from rag.models import resolve_model
 def rag(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "RAG_HOME": str(home), "RAG_MODEL": "smollm2", "HF_HUB_OFFLINE": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args],
+        [sys.executable, "-m", "api.cli", *args],
         env=env,
         input=stdin,
         capture_output=True,
@@ -102,6 +102,25 @@ def test_not_a_model_file_and_empty_index(tmp_path: Path):
     assert done.returncode == 1 and "not a loadable GGUF" in done.stderr
     empty = rag(tmp_path / "empty", "ask", "anything?")
     assert empty.returncode == 1 and "rag ingest" in empty.stderr
+
+
+def test_an_embedding_model_folder_error_is_one_line(tmp_path: Path):
+    """embeddings/ raises its own error (it does not import rag/); the CLI still shows it."""
+    (tmp_path / "not-a-model").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "list"],
+        env={
+            **os.environ,
+            "RAG_HOME": str(tmp_path / "h"),
+            "RAG_EMBED_MODEL": str(tmp_path / "not-a-model"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "is not a sentence-transformers model folder" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
 def test_models_resolve_to_verified_files():
