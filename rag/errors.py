@@ -55,6 +55,12 @@ class BadQuestionError(RagError):
     http_status = 422
 
 
+class ModelServerError(RagError):
+    """The answer model's server (RAG_LLM_URL) is down, too slow, or failed the request."""
+
+    http_status = 503
+
+
 class LlamaBuildError(RagError):
     """The installed llama.cpp cannot run on this CPU (it dies with a signal)."""
 
