@@ -326,10 +326,7 @@ class OpenAIGenerator(Generator):
             while True:
                 line = resp.readline()
                 if not line:
-                    raise ModelServerError(
-                        f"the model server at {self.url} (RAG_LLM_URL) closed the stream before "
-                        "the reply ended; check that it still runs (its log says why)"
-                    )
+                    raise self._cut_off("")
                 data = line.strip().removeprefix(b"data:").strip()
                 if not line.startswith(b"data:") or not data:
                     continue  # blank lines, comments (pings), other SSE fields
@@ -349,10 +346,18 @@ class OpenAIGenerator(Generator):
                         stats.completion_tokens += 1
                     if text:
                         yield text
-        except (OSError, http.client.HTTPException, ValueError) as exc:
+        except TimeoutError as exc:
             raise self._failure(exc) from None
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            raise self._cut_off(f" ({exc or exc.__class__.__name__})") from None
         finally:
             conn.close()  # also when the caller stops early: the server stops generating
+
+    def _cut_off(self, why: str) -> ModelServerError:
+        return ModelServerError(
+            f"the model server at {self.url} (RAG_LLM_URL) closed the stream before the reply "
+            f"ended{why}; check that it still runs (its log says why)"
+        )
 
 
 def _detail(data: bytes) -> str:

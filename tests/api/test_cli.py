@@ -11,8 +11,11 @@ import pytest
 from rag.models import resolve_model
 
 
-def rag(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def rag(
+    home: Path, *args: str, stdin: str | None = None, **more: str
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "RAG_HOME": str(home), "RAG_MODEL": "smollm2", "HF_HUB_OFFLINE": "1"}
+    env |= more
     return subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
         env=env,
@@ -91,6 +94,23 @@ def test_errors_are_one_line_without_traceback(home: Path, args, message):
     assert done.returncode != 0
     assert message in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_model_server_that_is_not_running_is_one_line(home: Path):
+    from tests.model_server import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    for args in (["ask", "--local", "Who leads ISKP?"], ["ask", "--json", "Who leads ISKP?"]):
+        done = rag(home, *args, RAG_LLM_URL=url)
+        assert done.returncode == 1, done.stderr
+        assert f"the model server at {url} (RAG_LLM_URL) cannot be reached" in done.stderr
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_rag_llm_url_is_one_line(home: Path):
+    done = rag(home, "ask", "hi", RAG_LLM_URL="localhost:8080")
+    assert done.returncode == 1 and "bad setting llm_url" in done.stderr, done.stderr
+    assert "http://127.0.0.1:8080/v1" in done.stderr  # the message shows the form
 
 
 def test_not_a_model_file_and_empty_index(tmp_path: Path):
