@@ -307,7 +307,7 @@ def models(names: Annotated[list[str] | None, typer.Argument()] = None) -> None:
     from rag.models import fetch
 
     with errors_to_exit():
-        folder = Settings().models_dir
+        folder = _settings().models_dir
         for name in names or ["qwen1.5b", "smollm2"]:
             fetch(name, folder, log=lambda m: err.print(m, highlight=False))
 

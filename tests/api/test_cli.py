@@ -143,5 +143,13 @@ def test_an_embedding_model_folder_error_is_one_line(tmp_path: Path):
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
+def test_rag_models_checks_an_assembled_model(tmp_path: Path):
+    done = rag(tmp_path / "h", "models", "smollm2")  # assembled and verified: nothing to do
+    assert done.returncode == 0, done.stderr  # was a NameError (Settings) in rag/cli.py
+    unknown = rag(tmp_path / "h", "models", "no-such-model")
+    assert unknown.returncode == 1 and "unknown model 'no-such-model'" in unknown.stderr
+    assert len(unknown.stderr.strip().splitlines()) == 1
+
+
 def test_models_resolve_to_verified_files():
     assert resolve_model("smollm2").stat().st_size == 98_362_432
