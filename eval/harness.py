@@ -302,6 +302,8 @@ def _fingerprint(
 ) -> dict[str, Any]:
     qhash = hashlib.sha256(json.dumps(qset.questions, sort_keys=True).encode()).hexdigest()
     model = settings.model_path.resolve() if settings.model_path else settings.model
+    if settings.llm_url:  # answers from a model server (rag/generator_openai.py)
+        model = f"{settings.llm_url} {settings.llm_model or ''}".strip()
     keys = ["context_sentences", "max_tokens", "temperature", "min_support", "decline_threshold"]
     keys += ["prompt_examples"]
     keys += ["n_ctx", "chunk_chars", "chunk_overlap"]

@@ -91,6 +91,28 @@ class Settings(BaseSettings):
         description="embed questions with the verified ONNX export of the embedding model "
         "(made at ingest, kept in <RAG_MODELS_DIR>/onnx/): no torch at question time",
     )
+    # the answer model on a server instead of in this process (rag/generator_openai.py)
+    llm_url: str | None = Field(
+        None,
+        description="an OpenAI-compatible server's base URL, e.g. http://127.0.0.1:8080/v1; "
+        "when set, answers come from it and no GGUF is loaded here",
+    )
+    llm_model: str | None = Field(
+        None, description="the model name sent to RAG_LLM_URL (default: the first it lists)"
+    )
+    llm_api_key: str | None = Field(None, description="sent as `Bearer <key>` to RAG_LLM_URL")
+    llm_ctx: int | None = Field(
+        None,
+        ge=256,
+        description="the server model's context window in tokens (default: what the server "
+        "says, else RAG_N_CTX)",
+    )
+    llm_timeout: float = Field(
+        120.0,
+        gt=0,
+        description="seconds to wait for any answer from RAG_LLM_URL (to connect, for the first "
+        "token, between tokens) before the request fails with 503",
+    )
     # web server (`rag serve`)
     api_key: str | None = Field(None, description="when set, the API needs `Bearer <key>`")
     max_queue: int = Field(8, ge=1, le=256, description="requests waiting for or using the model")
@@ -129,6 +151,21 @@ class Settings(BaseSettings):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{v!r} is outside 0 to 1")
         return text
+
+    @field_validator("llm_url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        from urllib.parse import urlsplit
+
+        v = v.strip().rstrip("/")
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"{v!r} is not an http(s) URL; use the server's base, e.g. http://127.0.0.1:8080/v1"
+            )
+        return v
 
     @field_validator("model_path", "embed_model", "calibration")
     @classmethod

@@ -1,7 +1,11 @@
 """Domain errors. Each message says what went wrong *and* how to fix it.
 
-The CLI and the API translate these at the edge (exit code + one line; HTTP status + detail).
+The CLI and the API translate these at the edge (exit code + one line; HTTP status + detail):
+they catch `USER_ERRORS`, which also holds the embeddings package's own error (that package sits
+below this one and cannot raise a `RagError`).
 """
+
+from embeddings.errors import EmbeddingConfigError
 
 
 class RagError(Exception):
@@ -10,8 +14,9 @@ class RagError(Exception):
     http_status = 400
 
 
-class ConfigError(RagError):
-    """Bad configuration (a path that does not exist, a bad value)."""
+class ConfigError(RagError, EmbeddingConfigError):
+    """Bad configuration (a path that does not exist, a bad value). Also an
+    `EmbeddingConfigError`, so one `except EmbeddingConfigError` sees both."""
 
 
 class ModelMissingError(RagError):
@@ -50,7 +55,22 @@ class BadQuestionError(RagError):
     http_status = 422
 
 
+class ModelServerError(RagError):
+    """The answer model's server (RAG_LLM_URL) is down, too slow, or failed the request."""
+
+    http_status = 503
+
+
 class LlamaBuildError(RagError):
     """The installed llama.cpp cannot run on this CPU (it dies with a signal)."""
 
     http_status = 503
+
+
+USER_ERRORS: tuple[type[Exception], ...] = (RagError, EmbeddingConfigError)
+"""What the edges show as it is (the message says the fix); anything else is a bug."""
+
+
+def http_status(exc: Exception) -> int:
+    """The HTTP status of a user error: its own, else 400 (a configuration problem)."""
+    return int(getattr(exc, "http_status", 400))

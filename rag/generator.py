@@ -1,202 +1,100 @@
-"""The answer model: a GGUF file run by llama.cpp (llama-cpp-python), streamed token by token.
+"""The answer model's contract: what `Pipeline` needs from a generator, and the factory.
 
-Prompts are rendered with the model's own chat template (from the GGUF metadata). llama.cpp
-keeps the KV cache of the previous call; `keep_prefix` also keeps the KV state of a fixed
-prompt prefix (instructions and examples), restores it when another prompt ran in between, and
-saves it to disk so the next process loads it instead of evaluating it again.
-Does not: batch requests (callers serialise access; see `lock`).
+Two backends, one module each, chosen by one setting:
+    rag/generator_llama.py   `LlamaGenerator`: a GGUF file run in this process (default)
+    rag/generator_openai.py  `OpenAIGenerator`: any OpenAI-compatible server, `RAG_LLM_URL`
+The pipeline hands a generator chats (lists of `{"role", "content"}` messages); each backend
+renders them with the model's own chat template (in this process, or on the server).
+    gen = make_generator(Settings());  gen.count(chat) + 96 <= gen.n_ctx()
+    with gen.lock:  text = "".join(gen.stream(chat, max_tokens=96, decline_below=0.5))
+Does not: pick prompts, check answers or retry (rag/prompt.py, rag/grounding.py; a failing
+model server is a `ModelServerError`, HTTP 503).
 """
 
 from __future__ import annotations
 
-import ctypes
-import hashlib
-import os
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from rag import selfcheck
-from rag.errors import ModelMissingError
+if TYPE_CHECKING:
+    from rag.config import Settings
 
 Messages = list[dict[str, str]]
-PREFIX_MARGIN = 4  # tokens left off the shared prefix: the text after it may merge with them
+# A decline ("NOT FOUND") starts with one of these; the decline gate reads their probability at
+# the reply's first token (the first token of each word, as the model's tokenizer cuts it).
+NOT_WORDS = ("NOT", " NOT", "Not", " Not")
 
 
 @dataclass
 class Generation:
+    """What one `stream` call reports besides the text."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    p_decline: float | None = None  # first-token probability of NOT_WORDS; None: not offered
 
 
-class LlamaGenerator:
-    def __init__(self, model_path: Path, n_ctx: int = 2048, n_threads: int = 2, seed: int = 0):
-        from llama_cpp import Llama
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+class Generator(ABC):
+    """One answer model. Callers hold `lock` around `keep_prefix` + `stream` (one reply at a
+    time per generator; more at once means more processes or more model servers)."""
 
-        if not Path(model_path).is_file():
-            raise ModelMissingError(f"no model file at {model_path}; run `make models`")
-        selfcheck.ensure(Path(model_path))  # a build that crashes on this CPU says so, once
-        try:
-            self.llm = Llama(
-                model_path=str(model_path),
-                n_ctx=n_ctx,
-                n_threads=n_threads,
-                n_threads_batch=n_threads,
-                seed=seed,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError) as exc:
-            raise ModelMissingError(f"{model_path} is not a loadable GGUF model ({exc})") from None
-        self.path = Path(model_path)
-        self.name = self.path.stem
-        meta = self.llm.metadata
-        template = meta.get("tokenizer.chat_template")
-        if not template:
-            raise ModelMissingError(f"{model_path} has no chat template; use an instruct model")
-        eos, bos = self.llm.token_eos(), self.llm.token_bos()
-        self.formatter = Jinja2ChatFormatter(
-            template=template,
-            eos_token=self._piece(eos),
-            bos_token=self._piece(bos),
-        )
+    name: str  # what the API reports as its model
+
+    def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.prefix: list[int] = []  # token ids whose KV state `_state` holds
-        self._state = b""
-        self._asked: tuple[str, str, Path | None] | None = None  # keep_prefix's last arguments
 
-    def _piece(self, token: int) -> str:
-        if token < 0:
-            return ""
-        return self.llm.detokenize([token], special=True).decode(errors="ignore")
+    @abstractmethod
+    def n_ctx(self) -> int:
+        """The context window in tokens: prompt and reply together fit in it."""
 
-    def render(self, messages: list[dict[str, str]]) -> tuple[str, list[str]]:
-        out = self.formatter(messages=messages)  # type: ignore[arg-type]
-        stops = out.stop if isinstance(out.stop, list) else [out.stop] if out.stop else []
-        return out.prompt, [s for s in stops if s]
-
-    def tokenize(self, prompt: str) -> list[int]:
-        """Token ids of a rendered prompt, as `create_completion` would make them."""
-        return self.llm.tokenize(prompt.encode(), add_bos=True, special=True)
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenize(text))
+    @abstractmethod
+    def count(self, messages: Messages) -> int:
+        """Tokens of `messages` as the model sees them (chat template and reply opening
+        included); what the token budget (rag/budget.py) measures prompts with."""
 
     def keep_prefix(self, a: Messages, b: Messages, cache_dir: Path | None = None) -> int:
-        """Evaluate the tokens that prompts `a` and `b` share, once, and keep their KV state.
+        """Keep the evaluated state of the prefix chats `a` and `b` share, when the backend can;
+        returns its length in tokens (0: nothing kept). Hold `lock`."""
+        return 0
 
-        `a` and `b` are two prompts of one kind that differ only in their variable part; what
-        they share is the fixed prefix. With `cache_dir`, the state is loaded from there when a
-        previous process saved it (same model file, llama.cpp version and prefix), else
-        evaluated and saved. Returns the prefix length in tokens. Hold `lock`."""
-        asked = (repr(a), repr(b), cache_dir)
-        if asked == self._asked:  # every question asks again: answer from the last time
-            return len(self.prefix)
-        ta, tb = (self.tokenize(self.render(m)[0]) for m in (a, b))
-        shared = next((i for i, (x, y) in enumerate(zip(ta, tb, strict=False)) if x != y), 0)
-        prefix = ta[: max(0, shared - PREFIX_MARGIN)]
-        if not prefix:
-            return 0
-        path = cache_dir / f"prefix-{self._key(prefix)}.kv" if cache_dir else None
-        if prefix != self.prefix and not (path and path.is_file() and self._load(path, prefix)):
-            self.llm.reset()
-            self.llm.eval(prefix)
-            self.prefix, self._state = prefix, self._save()
-        if path is not None and not path.is_file():
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".tmp{os.getpid()}")
-                tmp.write_bytes(self._state)
-                os.replace(tmp, path)
-            except OSError:
-                pass  # a read-only home: the prefix is kept in memory only
-        self._asked = asked
-        return len(prefix)
-
-    def _key(self, prefix: list[int]) -> str:
-        import llama_cpp
-
-        st = self.path.stat()
-        ident = f"{self.path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{llama_cpp.__version__}|"
-        ident += f"{self.llm.n_ctx()}|{np.asarray(prefix, np.int32).tobytes().hex()}"
-        return hashlib.sha256(ident.encode()).hexdigest()[:16]
-
-    def _save(self) -> bytes:
-        import llama_cpp
-
-        ctx = self.llm._ctx.ctx
-        size = llama_cpp.llama_state_get_size(ctx)
-        buf = (ctypes.c_uint8 * size)()
-        n = llama_cpp.llama_state_get_data(ctx, buf, size)
-        return ctypes.string_at(buf, n)
-
-    def _load(self, path: Path, prefix: list[int]) -> bool:
-        self.prefix, self._state = prefix, path.read_bytes()
-        if self.restore_prefix():
-            return True
-        self.prefix, self._state = [], b""
-        path.unlink(missing_ok=True)  # from another llama.cpp build: evaluate afresh
-        return False
-
-    def restore_prefix(self) -> bool:
-        """Put the kept prefix back into the KV cache (after another prompt replaced it)."""
-        import llama_cpp
-
-        llm, n = self.llm, len(self.prefix)
-        if not n:
-            return False
-        buf = (ctypes.c_uint8 * len(self._state)).from_buffer_copy(self._state)
-        if llama_cpp.llama_state_set_data(llm._ctx.ctx, buf, len(self._state)) != len(buf):
-            llm.reset()
-            return False
-        llm.input_ids[:n] = self.prefix
-        llm.n_tokens = n
-        llm._requires_eval = True  # logits come from the next decode, not the restored state
-        return True
-
+    @abstractmethod
     def stream(
         self,
-        messages: list[dict[str, str]],
+        messages: Messages,
         max_tokens: int = 96,
         temperature: float = 0.0,
         stats: Generation | None = None,
         fresh: bool = False,
-        **kwargs: Any,
+        decline_below: float | None = None,
     ) -> Iterator[str]:
-        """Yield text pieces of the reply. Fills `stats` with token counts as it goes.
+        """Yield the reply's text pieces; fill `stats` as it goes.
 
-        `fresh`: evaluate everything after the kept prefix, as a new process does, even when the
-        KV cache still holds more of this prompt from the previous call. Reused and re-evaluated
-        tokens differ in the last bits (other batch sizes, other kernels), enough to flip a
-        near-tie of the greedy choice: with `fresh`, the reply does not depend on the call before.
-        Hold `self.lock` around the whole iteration when several threads share the model.
-        """
-        prompt, stops = self.render(messages)
-        tokens = self.tokenize(prompt)
-        stats = stats if stats is not None else Generation()
-        stats.prompt_tokens = len(tokens)
-        n = len(self.prefix)
-        live = self.llm.input_ids[: min(n, self.llm.n_tokens)].tolist()
-        longer = self.llm.n_tokens > n
-        if n and tokens[:n] == self.prefix and (live != self.prefix or (fresh and longer)):
-            self.restore_prefix()
-        stream = self.llm.create_completion(
-            prompt=tokens,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            top_k=1 if temperature == 0 else 40,
-            stop=stops,
-            stream=True,
-            **kwargs,
+        `decline_below`: the decline gate. At the reply's first token, the probability of
+        NOT_WORDS is read into `stats.p_decline`; below this threshold those tokens are
+        forbidden there, so the model answers and the grounding check decides.
+        `fresh`: the reply must not depend on the call before (see each backend)."""
+
+
+def make_generator(settings: Settings) -> Generator:
+    """The answer model `settings` name: a remote server when RAG_LLM_URL is set, else the GGUF
+    file (`model_path`, or `model` resolved in `models_dir`) in this process."""
+    if settings.llm_url:
+        from rag.generator_openai import OpenAIGenerator
+
+        return OpenAIGenerator(
+            settings.llm_url,
+            model=settings.llm_model,
+            api_key=settings.llm_api_key,
+            n_ctx=settings.llm_ctx,
+            timeout=settings.llm_timeout,
+            fallback_ctx=settings.n_ctx,
         )
-        for part in stream:
-            choice: dict[str, Any] = part["choices"][0]  # type: ignore[index,assignment]
-            if choice.get("finish_reason") is None:  # the closing chunk carries no token
-                stats.completion_tokens += 1
-            text = choice["text"]
-            if text:
-                yield text
+    from rag.generator_llama import LlamaGenerator
+    from rag.models import resolve_model
+
+    path = settings.model_path or resolve_model(settings.model, settings.models_dir)
+    return LlamaGenerator(path, n_ctx=settings.n_ctx, n_threads=settings.n_threads)

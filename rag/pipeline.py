@@ -32,8 +32,7 @@ from rag.confidence import Calibrator, judge_with
 from rag.config import Settings
 from rag.documents import LoadedDocument, iter_files, load_bytes, load_file
 from rag.errors import BadQuestionError, DocumentError
-from rag.generator import Generation, LlamaGenerator
-from rag.models import resolve_model
+from rag.generator import Generation, Generator, make_generator
 from rag.prompt import EXAMPLES, answer_messages, condense_messages
 from rag.question import parse
 from rag.store import Store, Upsert
@@ -57,43 +56,12 @@ class IngestReport:
     errors: list[tuple[str, str]] = field(default_factory=list)  # (source, message)
 
 
-class DeclineGate:
-    """Lets the model decline only when it means it.
-
-    At the reply's first token, the probability of "NOT" (as in NOT FOUND) is read from the
-    logits; below `threshold` it is masked so the model answers, and the grounding check decides.
-    A small model often picks NOT FOUND with ~0.4 probability while the answer is in front of it.
-    """
-
-    def __init__(self, generator: LlamaGenerator, threshold: float) -> None:
-        llm = generator.llm
-        self.ids = sorted(
-            {llm.tokenize(w.encode(), add_bos=False)[0] for w in ("NOT", " NOT", "Not", " Not")}
-        )
-        self.threshold = threshold
-        self.p_decline: float | None = None
-
-    def __call__(self, input_ids: Any, scores: Any) -> Any:
-        if self.p_decline is None:
-            z = np.exp(scores - scores.max())
-            self.p_decline = float(z[self.ids].sum() / z.sum())
-            if self.p_decline < self.threshold:
-                scores = scores.copy()
-                scores[self.ids] = -np.inf
-        return scores
-
-    def processors(self) -> Any:
-        from llama_cpp import LogitsProcessorList
-
-        return LogitsProcessorList([self])
-
-
 class Pipeline:
     def __init__(
         self,
         settings: Settings,
         embedder: Embedder | None = None,
-        generator: LlamaGenerator | None = None,
+        generator: Generator | None = None,
         query_embedder: Embedder | None = None,
     ) -> None:
         self.settings = settings
@@ -180,7 +148,7 @@ class Pipeline:
 
     # ---- model ---------------------------------------------------------------------------
     @property
-    def generator(self) -> LlamaGenerator:
+    def generator(self) -> Generator:
         if self._generator is None:
             # waits for a load `warm()` started; when that failed, loads again to raise its error
             self._load_generator(quiet=False)
@@ -192,9 +160,7 @@ class Pipeline:
         with self._loading_generator:
             if self._generator is None:
                 try:
-                    s = self.settings
-                    path = s.model_path or resolve_model(s.model, s.models_dir)
-                    self._generator = LlamaGenerator(path, n_ctx=s.n_ctx, n_threads=s.n_threads)
+                    self._generator = make_generator(self.settings)
                 except Exception:
                     if not quiet:
                         raise
@@ -325,7 +291,7 @@ class Pipeline:
 
     def _count(self, messages: Messages) -> int:
         """Tokens of a chat as the answer model sees it."""
-        return self.generator.count_tokens(self.generator.render(messages)[0])
+        return self.generator.count(messages)
 
     def condense(self, question: str, history: list[dict[str, str]]) -> str:
         """Turn a follow-up ("and how many did it kill?") into a standalone question.
@@ -336,7 +302,7 @@ class Pipeline:
             trim_history(history, self.settings.max_history_chars),
             lambda h: condense_messages(question, h),
             self._count,
-            self.generator.llm.n_ctx() - CONDENSE_TOKENS,
+            self.generator.n_ctx() - CONDENSE_TOKENS,
         )
         if not history:
             return question
@@ -396,7 +362,7 @@ class Pipeline:
         def build(q: str, sources: list[str]) -> Messages:
             return answer_messages(q, sources, examples)
 
-        check_question_fits(question, build, self._count, generator.llm.n_ctx())
+        check_question_fits(question, build, self._count, generator.n_ctx())
         t0 = time.perf_counter()
         if history:
             history = [
@@ -419,20 +385,19 @@ class Pipeline:
             [s.text for s in sentences],
             build,
             self._count,
-            generator.llm.n_ctx(),
+            generator.n_ctx(),
             max_tokens or self.settings.max_tokens,
         )
         sentences = sentences[: len(fitted.sources)]  # what the model sees, it may cite
         messages = build(question, fitted.sources)
         stats = Generation()
-        gate = DeclineGate(generator, self.settings.decline_threshold)
         verified = VerifiedReply(
             question,
             sentences,
             self.settings.min_support,
             on_token,
             policy=self.calibrator.policy(),
-            judge=self.judge(question, sentences, hits, lambda: gate.p_decline),
+            judge=self.judge(question, sentences, hits, lambda: stats.p_decline),
             min_confidence=self.calibrator.threshold(self.settings.min_confidence),
         )
         pieces: list[str] = []
@@ -450,7 +415,7 @@ class Pipeline:
                 temperature=self.settings.temperature if temperature is None else temperature,
                 stats=stats,
                 fresh=True,  # the same reply as a new process (`rag ask`) gives
-                logits_processor=gate.processors(),
+                decline_below=self.settings.decline_threshold,  # the decline gate
             ):
                 if ttft is None:
                     ttft = time.perf_counter() - t0
@@ -462,6 +427,6 @@ class Pipeline:
         timings.completion_tokens = stats.completion_tokens
         answer = verified.finish(hits, reply)
         answer.timings = timings
-        answer.context, answer.p_decline = sentences, gate.p_decline
+        answer.context, answer.p_decline = sentences, stats.p_decline
         timings.total_s = round(time.perf_counter() - t0, 4)
         return answer

@@ -6,8 +6,9 @@ and settings instead of loading the models itself.
 The file is not trusted blindly. `find_server` returns an address only when the file belongs to
 this user and nobody else may write it, the process is alive, belongs to this user and is the
 one listening on that port (checked in /proc), and the fingerprint — a hash of every setting
-that changes an answer: index folder, answer and embedding model files, k, context sentences,
-token limit, temperature, thresholds, prompt examples, context size — equals this process's.
+that changes an answer: index folder, answer model file (or RAG_LLM_URL and RAG_LLM_MODEL),
+embedding model folder, k, context sentences, token limit, temperature, thresholds, prompt
+examples, context size — equals this process's.
 `ask` then posts to `POST /ask`, the same object `rag ask --json` prints, and uses that object as
 it is (the server's own answer, citations and timings).
 Does not: start a server (run `rag serve`), work without Linux's /proc (the check fails and the
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.errors import RagError
+from rag.errors import USER_ERRORS, RagError
 
 FILE = "serve.json"
 ANSWER_FIELDS = (  # settings that change an answer (not speed, limits or the web server)
@@ -51,12 +52,15 @@ def fingerprint(settings: Settings) -> str:
     from embeddings.sentence_transformer import default_model_dir
     from rag.models import resolve_model
 
-    model = settings.model_path or resolve_model(settings.model)
+    if settings.llm_url:  # the answer model on a server: that server and model name
+        model = f"{settings.llm_url}#{settings.llm_model or ''}#{settings.llm_ctx or ''}"
+    else:
+        model = str(Path(settings.model_path or resolve_model(settings.model)).resolve())
     embed = settings.embed_model or default_model_dir()
     parts: dict[str, Any] = {f: getattr(settings, f) for f in ANSWER_FIELDS}
     parts |= {
         "index": str(settings.index_dir.resolve()),
-        "model": str(Path(model).resolve()),
+        "model": model,
         "embed_model": str(Path(embed).resolve()),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
@@ -82,7 +86,7 @@ def announce(settings: Settings, host: str, port: int) -> Path | None:
             "port": port,
             "fingerprint": fingerprint(settings),
         }
-    except RagError:  # no model file: the server reports that itself
+    except USER_ERRORS:  # no model file: the server reports that itself
         return None
     try:
         settings.home.mkdir(parents=True, exist_ok=True)
@@ -119,7 +123,9 @@ def find_server(settings: Settings) -> tuple[str, int] | None:
             return None  # gone (FileNotFoundError is an OSError) or another user's
         if not _listens(pid, port) or info.get("fingerprint") != fingerprint(settings):
             return None
-    except (OSError, ValueError, KeyError, TypeError, RagError):
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    except USER_ERRORS:  # no model file: nothing resident can answer as this process would
         return None
     return host, port
 

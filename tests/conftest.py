@@ -23,10 +23,23 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def small_generator():
-    from rag.generator import LlamaGenerator
+    from rag.generator_llama import LlamaGenerator
     from rag.models import resolve_model
 
     return LlamaGenerator(resolve_model(SMALL_MODEL), n_ctx=2048, n_threads=os.cpu_count() or 2)
+
+
+@pytest.fixture(scope="session")
+def model_server(tmp_path_factory):
+    """llama-cpp-python's OpenAI-compatible server (`python -m llama_cpp.server`) serving the
+    135M model on loopback, as RAG_LLM_URL would name it."""
+    from rag.models import resolve_model
+    from tests.model_server import start_model_server, stop_model_server
+
+    log = tmp_path_factory.mktemp("model-server") / "server.log"
+    server = start_model_server(resolve_model(SMALL_MODEL), log)
+    yield server
+    stop_model_server(server)
 
 
 @pytest.fixture

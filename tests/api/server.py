@@ -60,7 +60,7 @@ def start_server(home: Path, log: Path, port: int | None = None, **env: str) -> 
     }
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=environ,
             stdout=out,
             stderr=subprocess.STDOUT,

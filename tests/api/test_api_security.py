@@ -103,7 +103,7 @@ def test_serving_beyond_loopback_without_a_key_warns(tmp_path: Path):
         [
             sys.executable,
             "-m",
-            "rag.cli",
+            "api.cli",
             "serve",
             "--host",
             "0.0.0.0",

@@ -31,7 +31,7 @@ def rag(home: Path, *args: str, **env: str) -> tuple[subprocess.CompletedProcess
         **env,
     }
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "rag.cli", *args],
+        [sys.executable, "-X", "importtime", "-m", "api.cli", *args],
         env=environ,
         capture_output=True,
         text=True,

@@ -39,7 +39,7 @@ def _doc(result):
 
 def test_cli_bench_times_whole_processes(tmp_path):
     env = cli._env(ROOT, tmp_path / "home")
-    row = cli.measure([sys.executable, "-m", "rag.cli", "list"], env, runs=2, log=lambda m: None)
+    row = cli.measure([sys.executable, "-m", "api.cli", "list"], env, runs=2, log=lambda m: None)
     assert len(row["walls"]) == 2 and row["wall_s"] > 0 and row["peak_mib"] > 10
     assert row["cpu_s"] > 0
     result = {"root": str(ROOT), "runs": 2, "question": cli.QUESTION, "list": row}

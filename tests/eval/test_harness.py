@@ -173,7 +173,7 @@ def test_compare_prints_deltas_and_flips(tmp_path):
 def _rag(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_MODEL": "smollm2"}
     return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args],
+        [sys.executable, "-m", "api.cli", *args],
         env=env,
         capture_output=True,
         text=True,

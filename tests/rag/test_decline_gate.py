@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from rag.pipeline import DeclineGate
+from rag.generator_llama import DeclineGate
 
 
 def _scores(gate: DeclineGate, vocab: int, p_not: float) -> np.ndarray:

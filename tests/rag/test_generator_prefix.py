@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.generator import LlamaGenerator
+from rag.generator_llama import LlamaGenerator
 from rag.models import resolve_model
 from rag.prompt import EXAMPLES, answer_messages, condense_messages
 from tests.conftest import SMALL_MODEL

@@ -81,7 +81,7 @@ def test_installed_package_answers_from_another_folder(installed: Path, tmp_path
         "HF_HUB_OFFLINE": "1",
     }
     env.pop("RAG_MODELS_DIR", None)
-    rag = [sys.executable, "-m", "rag.cli"]
+    rag = [sys.executable, "-m", "api.cli"]
 
     where = _run([sys.executable, "-c", "import rag; print(rag.__file__)"], elsewhere, env)
     assert where.stdout.startswith(str(installed)), where.stdout  # not the source tree

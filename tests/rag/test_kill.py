@@ -24,7 +24,7 @@ def _env(home: Path) -> dict[str, str]:
     }
 
 
-RAG = [sys.executable, "-m", "rag.cli"]
+RAG = [sys.executable, "-m", "api.cli"]
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
-"""The `rag` command line. Library errors become one line on stderr and exit code 1.
+"""The `rag` command line: the CLI face over `rag/` (the core), `api/` (`serve`) and `eval/`
+(`eval`). It lives here, above the core, so `rag/` never imports the web server or the harness.
+Library errors become one line on stderr and exit code 1.
 
 Each command imports what it uses inside its function: `rag --help` loads typer and rich only,
 `rag list` / `rag remove` read the index without torch, sentence-transformers or llama.cpp
-(tests/rag/test_cli_imports.py), `rag ask` loads the answer model while it loads the rest.
+(tests/api/test_cli_imports.py), `rag ask` loads the answer model while it loads the rest.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from rag.errors import RagError
+from rag.errors import USER_ERRORS, RagError
 
 if TYPE_CHECKING:
     from rag.config import Settings
@@ -62,7 +64,7 @@ def errors_to_exit() -> Iterator[None]:
 
     try:
         yield
-    except RagError as exc:
+    except USER_ERRORS as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
     except ValidationError as exc:
@@ -209,7 +211,7 @@ def chat(
                 break
             try:
                 answer = _ask_streaming(pipeline, question, k=k, history=history)
-            except RagError as exc:
+            except USER_ERRORS as exc:
                 err.print(f"[red]error:[/red] {exc}", highlight=False)
                 continue
             _print_answer(answer)
@@ -305,7 +307,7 @@ def models(names: Annotated[list[str] | None, typer.Argument()] = None) -> None:
     from rag.models import fetch
 
     with errors_to_exit():
-        folder = Settings().models_dir
+        folder = _settings().models_dir
         for name in names or ["qwen1.5b", "smollm2"]:
             fetch(name, folder, log=lambda m: err.print(m, highlight=False))
 

@@ -18,7 +18,7 @@ HEAVY = {"torch", "sentence_transformers", "transformers", "llama_cpp"}
 def imported(home: Path, *args: str) -> tuple[subprocess.CompletedProcess, set[str]]:
     env = {**os.environ, "RAG_HOME": str(home), "RAG_MODEL": "smollm2", "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "rag.cli", *args],
+        [sys.executable, "-X", "importtime", "-m", "api.cli", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -11,10 +11,13 @@ import pytest
 from rag.models import resolve_model
 
 
-def rag(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def rag(
+    home: Path, *args: str, stdin: str | None = None, **more: str
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "RAG_HOME": str(home), "RAG_MODEL": "smollm2", "HF_HUB_OFFLINE": "1"}
+    env |= more
     return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args],
+        [sys.executable, "-m", "api.cli", *args],
         env=env,
         input=stdin,
         capture_output=True,
@@ -94,6 +97,23 @@ def test_errors_are_one_line_without_traceback(home: Path, args, message):
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
+def test_a_model_server_that_is_not_running_is_one_line(home: Path):
+    from tests.model_server import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    for args in (["ask", "--local", "Who leads ISKP?"], ["ask", "--json", "Who leads ISKP?"]):
+        done = rag(home, *args, RAG_LLM_URL=url)
+        assert done.returncode == 1, done.stderr
+        assert f"the model server at {url} (RAG_LLM_URL) cannot be reached" in done.stderr
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_rag_llm_url_is_one_line(home: Path):
+    done = rag(home, "ask", "hi", RAG_LLM_URL="localhost:8080")
+    assert done.returncode == 1 and "bad setting llm_url" in done.stderr, done.stderr
+    assert "http://127.0.0.1:8080/v1" in done.stderr  # the message shows the form
+
+
 def test_not_a_model_file_and_empty_index(tmp_path: Path):
     fake = tmp_path / "fake.gguf"
     fake.write_bytes(b"GGUF but not really")
@@ -103,6 +123,33 @@ def test_not_a_model_file_and_empty_index(tmp_path: Path):
     assert done.returncode == 1 and "not a loadable GGUF" in done.stderr
     empty = rag(tmp_path / "empty", "ask", "anything?")
     assert empty.returncode == 1 and "rag ingest" in empty.stderr
+
+
+def test_an_embedding_model_folder_error_is_one_line(tmp_path: Path):
+    """embeddings/ raises its own error (it does not import rag/); the CLI still shows it."""
+    (tmp_path / "not-a-model").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "list"],
+        env={
+            **os.environ,
+            "RAG_HOME": str(tmp_path / "h"),
+            "RAG_EMBED_MODEL": str(tmp_path / "not-a-model"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "is not a sentence-transformers model folder" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_rag_models_checks_an_assembled_model(tmp_path: Path):
+    done = rag(tmp_path / "h", "models", "smollm2")  # assembled and verified: nothing to do
+    assert done.returncode == 0, done.stderr  # was a NameError (Settings) in rag/cli.py
+    unknown = rag(tmp_path / "h", "models", "no-such-model")
+    assert unknown.returncode == 1 and "unknown model 'no-such-model'" in unknown.stderr
+    assert len(unknown.stderr.strip().splitlines()) == 1
 
 
 def test_models_resolve_to_verified_files():
