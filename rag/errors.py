@@ -54,3 +54,9 @@ class LlamaBuildError(RagError):
     """The installed llama.cpp cannot run on this CPU (it dies with a signal)."""
 
     http_status = 503
+
+
+class StoreUnavailableError(RagError):
+    """The database named by RAG_STORE cannot be reached or used."""
+
+    http_status = 503

@@ -55,7 +55,7 @@ def fingerprint(settings: Settings) -> str:
     embed = settings.embed_model or default_model_dir()
     parts: dict[str, Any] = {f: getattr(settings, f) for f in ANSWER_FIELDS}
     parts |= {
-        "index": str(settings.index_dir.resolve()),
+        "index": settings.store or str(settings.index_dir.resolve()),
         "model": str(Path(model).resolve()),
         "embed_model": str(Path(embed).resolve()),
     }
