@@ -120,6 +120,7 @@ def run(
     n_queries: int = 200,
     log: Callable[[str], None] = lambda m: None,
     workdir: Path | None = None,
+    fusion_chunks: int = 0,
 ) -> dict[str, Any]:
     threads = faiss.omp_get_max_threads()
     out: dict[str, Any] = {"dim": DIM, "k": K, "n_queries": n_queries, "sizes": []}
@@ -147,4 +148,109 @@ def run(
             log(f"pgvector bench {n}: {faiss_rows[-1]}")
         pg = pgvector_rows(data, queries, truth, log, workdir)
         out["sizes"].append({"n": n, "faiss": faiss_rows, "pgvector": pg})
+    if fusion_chunks:
+        out["fusion"] = fusion(fusion_chunks, log=log)
+        log(f"fusion: {out['fusion']}")
+    return out
+
+
+# the same two rankings as `rag.store.postgres.SEARCH`, asked one at a time
+DENSE_SQL = "SELECT id FROM rag_chunks ORDER BY embedding <#> %s LIMIT %s"
+LEXICAL_SQL = (
+    "SELECT id FROM rag_chunks, websearch_to_tsquery('english', %s) query "
+    "WHERE tsv @@ query ORDER BY ts_rank_cd(tsv, query) DESC, id LIMIT %s"
+)
+
+
+def fusion(
+    n_chunks: int,
+    n_queries: int = 100,
+    k: int = 4,
+    log: Callable[[str], None] = lambda m: None,
+) -> dict[str, Any]:
+    """Reciprocal-rank fusion in SQL (`PostgresStore.search`: one statement, k rows back)
+    against two queries fused in Python (2n ids back, then the k rows), on `n_chunks` synthetic
+    chunks (mixture vectors, texts from a fixed vocabulary) in the real store's tables."""
+    import pgserver
+
+    from rag.store.base import Upsert, candidates, rrf
+    from rag.store.postgres import CHUNK_COLUMNS, PostgresStore, lexical_query
+    from rag.types import Chunk, DocumentInfo
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(5000)]
+    vectors, qvecs = mixture(n_chunks, n_queries=n_queries)
+    questions = [" ".join(rng.choice(words, 8)) for _ in range(n_queries)]
+    root = Path(tempfile.mkdtemp(prefix="bench-pg-fusion-"))
+    srv = pgserver.get_server(root / "data", cleanup_mode="delete")
+    try:
+        store = PostgresStore(srv.get_uri(), "bench/synthetic", DIM)
+        with store.writer() as w:
+            for d in range(0, n_chunks, 500):
+                doc_id, chunks = f"doc{d}", []
+                for i in range(d, min(n_chunks, d + 500)):
+                    text = " ".join(rng.choice(words, 60)) + "."
+                    chunks.append(
+                        Chunk(
+                            f"{doc_id}:{i}",
+                            doc_id,
+                            doc_id,
+                            "",
+                            text,
+                            0,
+                            len(text),
+                            ((0, len(text)),),
+                        )
+                    )
+                info = DocumentInfo(doc_id, doc_id, "", "x", 0, len(chunks))
+                rows = vectors[d : d + len(chunks)]
+                w.put(Upsert(info, chunks, rows, [r[None, :] for r in rows]))
+        log(f"fusion: {n_chunks} chunks stored")
+        n = candidates(k, n_chunks)
+
+        def in_python(q: str, v: np.ndarray) -> list[str]:
+            with store.pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(max(40, n)),))
+                dense = [r[0] for r in conn.execute(DENSE_SQL, (v, n)).fetchall()]
+                lexical = [r[0] for r in conn.execute(LEXICAL_SQL, (lexical_query(q), n))]
+                ids = dense + [i for i in lexical if i not in dense]
+                pos = {cid: j for j, cid in enumerate(ids)}
+                top = [ids[j] for j, _ in rrf([[pos[i] for i in dense], [pos[i] for i in lexical]])]
+                conn.execute(
+                    f"SELECT {CHUNK_COLUMNS} FROM rag_chunks c JOIN rag_documents d "
+                    "USING (doc_id) WHERE c.id = ANY(%s)",
+                    (top[:k],),
+                ).fetchall()
+                conn.execute(  # the sentences of the hits, as `PostgresStore.search` fetches
+                    "SELECT chunk_id, start_char, end_char, flagged, embedding FROM "
+                    "rag_sentences WHERE chunk_id = ANY(%s) ORDER BY chunk_id, n",
+                    (top[:k],),
+                ).fetchall()
+                return top[:k]
+
+        out: dict[str, Any] = {"chunks": n_chunks, "k": k, "n_queries": n_queries}
+        same = 0
+        for label, fn in (
+            ("sql", lambda q, v: [h.chunk.id for h in store.search(q, v, k)]),
+            ("python", in_python),
+        ):
+            for q, v in zip(questions[:5], qvecs[:5], strict=True):  # warm-up
+                fn(q, v)
+            times, results = [], []
+            for q, v in zip(questions, qvecs, strict=True):
+                t0 = time.perf_counter()
+                results.append(fn(q, v))
+                times.append((time.perf_counter() - t0) * 1000)
+            lat = p50_p95(times, 3)
+            out[f"{label}_p50_ms"], out[f"{label}_p95_ms"] = lat["p50"], lat["p95"]
+            out[f"{label}_results"] = results
+        same = sum(
+            set(a) == set(b)
+            for a, b in zip(out.pop("sql_results"), out.pop("python_results"), strict=True)
+        )
+        out["same_top_k"] = round(same / n_queries, 3)
+        store.close()
+    finally:
+        srv.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
     return out

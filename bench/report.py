@@ -320,6 +320,16 @@ def _pgvector(r: dict[str, Any]) -> list[str]:
                     ef["recall_at_10"],
                 ]
             )
+    fusion = []
+    if "fusion" in r:
+        f = r["fusion"]
+        fusion = [
+            f"Reciprocal-rank fusion over {f['chunks']:,} chunks (k = {f['k']}, "
+            f"{f['n_queries']} questions): in SQL (one statement) p50 {f['sql_p50_ms']} ms / p95 "
+            f"{f['sql_p95_ms']} ms; two queries fused in Python p50 {f['python_p50_ms']} ms / "
+            f"p95 {f['python_p95_ms']} ms; same top k for {f['same_top_k']:.0%} of questions.",
+            "",
+        ]
     return [
         f"**pgvector beside FAISS** — {r['dim']}-d clustered unit vectors, {r['n_queries']} "
         f"queries one at a time, recall@{r['k']} against exact search; pgvector's size is table "
@@ -329,6 +339,7 @@ def _pgvector(r: dict[str, Any]) -> list[str]:
             ["vectors", "index", "build (s)", "on disk (MiB)", "p50 (ms)", "p95 (ms)", "recall@10"],
             rows,
         ),
+        *fusion,
     ]
 
 

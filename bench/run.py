@@ -57,6 +57,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--sizes", default="100000,1000000", help="vector counts for the index bench")
     ap.add_argument("--specs", default="flat,hnsw,ivfsq8,ivfpq", help="index types to measure")
     ap.add_argument("--pg-sizes", default="100000", help="vector counts for the pgvector bench")
+    ap.add_argument("--pg-fusion", type=int, default=20000, help="chunks, SQL vs Python fusion")
     ap.add_argument("--start-sizes", default="100000", help="synthetic chunks, store-start bench")
     ap.add_argument("--overhead-n", type=int, default=16, help="questions for the overhead bench")
     ap.add_argument("--ingest-mb", type=float, default=5.0, help="synthetic corpus size")
@@ -104,7 +105,7 @@ def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     if name == "pgvector":
         from bench import pgvector_scale
 
-        return pgvector_scale.run(_ints(args.pg_sizes), log=_log)
+        return pgvector_scale.run(_ints(args.pg_sizes), log=_log, fusion_chunks=args.pg_fusion)
     if name == "store-start":
         from bench import store_start
 

@@ -49,14 +49,18 @@ def test_cli_bench_times_whole_processes(tmp_path):
 def test_pgvector_bench_small():
     from bench import pgvector_scale
 
-    result = pgvector_scale.run([2000], n_queries=20)  # its own folder, outside pytest's
+    result = pgvector_scale.run([2000], n_queries=20, fusion_chunks=600)  # own folders
     (size,) = result["sizes"]
     pg = size["pgvector"]
     assert pg["build_s"] > 0 and pg["disk_bytes"] > 2000 * 384 * 4  # the vectors, at least
     assert [e["ef_search"] for e in pg["ef_search"]] == [40, 100]
     assert all(0.9 <= e["recall_at_10"] <= 1.0 for e in pg["ef_search"])
     assert {f["spec"] for f in size["faiss"]} == {"faiss ivfsq8", "faiss flat"}
-    assert "pgvector hnsw" in report.markdown({"pgvector": _doc(result)})
+    fusion = result["fusion"]
+    assert fusion["sql_p50_ms"] > 0 and fusion["python_p50_ms"] > 0
+    assert fusion["same_top_k"] >= 0.5  # the two fusions agree but for ties
+    text = report.markdown({"pgvector": _doc(result)})
+    assert "pgvector hnsw" in text and "fusion over 600 chunks" in text
 
 
 def test_store_start_bench_loads_what_it_saved(tmp_path):
