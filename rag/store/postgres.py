@@ -170,13 +170,15 @@ class PostgresStore(Store):
         """Create the extension and tables once, record the embedding model, check it."""
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
-            has_vector = conn.execute(
-                "SELECT 1 FROM pg_extension WHERE extname = 'vector'"
-            ).fetchone()
-            if not has_vector:
-                conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-            for sql in _tables(self.dim):
-                conn.execute(sql)
+            row = conn.execute("SELECT to_regclass('rag_sentences') IS NOT NULL").fetchone()
+            if not (row and row[0]):  # DDL only once: CREATE INDEX would wait for writers
+                has_vector = conn.execute(
+                    "SELECT 1 FROM pg_extension WHERE extname = 'vector'"
+                ).fetchone()
+                if not has_vector:
+                    conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+                for sql in _tables(self.dim):
+                    conn.execute(sql)
             conn.execute(
                 "INSERT INTO rag_meta VALUES ('schema', %s), ('embed_model', %s), ('dim', %s) "
                 "ON CONFLICT (key) DO NOTHING",
