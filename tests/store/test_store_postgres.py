@@ -58,6 +58,7 @@ def _whole(uri: str, *folders: Path) -> set[str]:
     return {source for _, source, _ in docs}
 
 
+@pytest.mark.slow  # the 135M model end to end
 def test_pipeline_answers_from_postgres(pg_uri: str, tmp_path: Path, embedder, small_generator):
     settings = Settings(home=tmp_path / "home", model="smollm2", store=pg_uri)
     pipeline = Pipeline(settings, embedder=embedder, generator=small_generator)
@@ -149,6 +150,7 @@ def test_sigkill_in_a_document_transaction_leaves_it_absent(pg_uri: str, tmp_pat
     pipeline.store.close()
 
 
+@pytest.mark.slow  # two servers, each loading both models
 def test_two_serve_replicas_share_one_database(pg_uri: str, tmp_path: Path):
     """Upload through replica A, ask through replica B (started before the upload): B answers
     from the new document and cites it; a removal through B empties A."""
