@@ -173,7 +173,7 @@ def _ask_resident(settings: Settings, question: str, k: int | None) -> Answer | 
     from rag.types import Answer
 
     address = resident.find_server(settings)
-    if address is None or not any(d.chunks for d in read_documents(settings.index_dir)):
+    if address is None or not any(d.chunks for d in read_documents(settings)):
         return None  # an empty index: the in-process path says how to fill it
     try:
         return Answer.from_dict(resident.ask(address, question, k, settings.api_key))
@@ -183,9 +183,9 @@ def _ask_resident(settings: Settings, question: str, k: int | None) -> Answer | 
 
 
 def _require_documents(pipeline: Any) -> None:
-    if not pipeline.store.chunks:
+    if not pipeline.store.counts()[1]:
         raise RagError(
-            f"the index at {pipeline.settings.index_dir} is empty; add documents with "
+            f"the index at {pipeline.store.location} is empty; add documents with "
             "`rag ingest PATH…` first"
         )
 
@@ -265,9 +265,9 @@ def ingest(
                 )
         for _source, message in report.errors:
             err.print(f"[red]skipped[/red] {message}", highlight=False)
+        documents, chunks = pipeline.store.counts()
         out.print(
-            f"index: {len(pipeline.store.docs)} documents, {len(pipeline.store.chunks)} "
-            f"chunks in {pipeline.settings.index_dir}",
+            f"index: {documents} documents, {chunks} chunks in {pipeline.store.location}",
             highlight=False,
         )
         if report.errors and not (report.added or report.updated or report.unchanged):

@@ -40,8 +40,8 @@ class AppState:
             log.info(
                 "ready: model %s, %d documents in %s",
                 self.model_name,
-                len(pipeline.store.docs),
-                self.settings.index_dir,
+                pipeline.store.counts()[0],
+                pipeline.store.location,
             )
         except Exception as exc:
             self.error = str(exc)

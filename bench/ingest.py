@@ -21,7 +21,8 @@ from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.documents import iter_files, load_file
 from rag.pipeline import Pipeline
-from rag.store import Store, Upsert
+from rag.store import Upsert
+from rag.store.files import FileStore, Generation
 
 _WORDS = (  # noqa: SIM905
     "the of and to in a is that for it as was with be by on not he this are or his from at which "
@@ -93,7 +94,9 @@ def run(
         pipeline_s = time.perf_counter() - t0
         if report.errors:
             raise RuntimeError(f"ingest failed: {report.errors[0]}")
-        chunks = pipeline.store.chunks
+        assert isinstance(pipeline.store, FileStore)
+        live = pipeline.store.generation
+        chunks = live.chunks
         inputs = [f"{c.title}\n{c.text}" for c in chunks]  # what the pipeline embeds
 
         log(f"ingest: {len(chunks)} chunks; raw SentenceTransformer.encode ...")
@@ -119,11 +122,11 @@ def run(
         ]
         stages["chunk_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        store = Store(Path(tmp) / "store", embedder.model_id, embedder.dim)
-        old, vecs = pipeline.store.docs, pipeline.store.vectors
+        store = Generation(Path(tmp) / "store", embedder.model_id, embedder.dim)
+        old, vecs = live.docs, live.vectors
         upserts, row = [], 0
         for d, cs in zip(loaded, per_doc, strict=True):
-            sents = [pipeline.store.sentence_rows(row + i) for i in range(len(cs))]
+            sents = [live.sentence_rows(row + i) for i in range(len(cs))]
             upserts.append(Upsert(old[d.doc_id], cs, vecs[row : row + len(cs)], sents))
             row += len(cs)
         store.apply(upserts)

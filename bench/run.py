@@ -1,7 +1,8 @@
 """Run the benchmarks and write bench/results/<name>.json, bench/results/report.md and the
 results table in docs/performance.md (between its bench markers).
 
-    python -m bench.run [--only latency,overhead,ingest,index,cold,cli,llama] [--limit N]
+    python -m bench.run [--only latency,overhead,ingest,index,cold,cli,llama,pgvector,store-start]
+                        [--limit N] [--pg-sizes 100000] [--start-sizes 100000]
                         [--sizes 100000,1000000] [--specs flat,hnsw,ivfsq8,ivfpq]
                         [--overhead-n 16] [--ingest-mb 5] [--cold-runs 3]
                         [--cli-runs 5] [--cli-root PATH]
@@ -26,7 +27,17 @@ from bench.common import machine
 from embeddings.faiss_index import SPECS
 from rag.config import ROOT
 
-NAMES = ("latency", "overhead", "ingest", "index", "cold", "cli", "llama")
+NAMES = (
+    "latency",
+    "overhead",
+    "ingest",
+    "index",
+    "cold",
+    "cli",
+    "llama",
+    "pgvector",
+    "store-start",
+)
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "performance.md"
 
@@ -45,6 +56,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--limit", type=int, default=None, help="seed questions for latency (all)")
     ap.add_argument("--sizes", default="100000,1000000", help="vector counts for the index bench")
     ap.add_argument("--specs", default="flat,hnsw,ivfsq8,ivfpq", help="index types to measure")
+    ap.add_argument("--pg-sizes", default="100000", help="vector counts for the pgvector bench")
+    ap.add_argument("--pg-fusion", type=int, default=20000, help="chunks, SQL vs Python fusion")
+    ap.add_argument("--start-sizes", default="100000", help="synthetic chunks, store-start bench")
     ap.add_argument("--overhead-n", type=int, default=16, help="questions for the overhead bench")
     ap.add_argument("--ingest-mb", type=float, default=5.0, help="synthetic corpus size")
     ap.add_argument("--cold-runs", type=int, default=3)
@@ -88,6 +102,14 @@ def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         from bench import llama_speed
 
         return llama_speed.run(log=_log)
+    if name == "pgvector":
+        from bench import pgvector_scale
+
+        return pgvector_scale.run(_ints(args.pg_sizes), log=_log, fusion_chunks=args.pg_fusion)
+    if name == "store-start":
+        from bench import store_start
+
+        return store_start.run(_ints(args.start_sizes), runs=args.cold_runs, log=_log)
     from bench import cold_start
 
     return cold_start.run(runs=args.cold_runs, log=_log)

@@ -13,6 +13,7 @@ use every spec the same way: construct, `add` everything, `search`.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import faiss
@@ -122,6 +123,25 @@ class FaissIndex(VectorIndex):
             )
         scores, ids = self.index.search(q, k)
         return scores, ids
+
+    def save(self, path: Path) -> None:
+        """Write the index (vectors, codes, graph, nprobe) to one file; `load` reads it back."""
+        index = self.index if self.index is not None else faiss.IndexFlatIP(self.dim)
+        faiss.write_index(index, str(path))
+
+    @classmethod
+    def load(cls, path: Path) -> FaissIndex:
+        """An index written by `save`, ready to search (nothing is rebuilt)."""
+        index = faiss.read_index(str(path))
+        kinds = (
+            (faiss.IndexHNSWFlat, "hnsw"),
+            (faiss.IndexIVFScalarQuantizer, "ivfsq8"),
+            (faiss.IndexIVFPQ, "ivfpq"),
+        )
+        spec = next((name for kind, name in kinds if isinstance(index, kind)), "flat")
+        loaded = cls(index.d, "flat")
+        loaded.spec, loaded.index = spec, index
+        return loaded
 
     def nbytes(self) -> int:
         """Size of the serialized index (its vectors, codes and graph)."""

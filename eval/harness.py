@@ -364,7 +364,7 @@ def open_pipeline(
             if not p.exists() or p.read_text(encoding="utf-8") != text:
                 p.write_text(text, encoding="utf-8")
         files = [folder]
-    log(f"index {pipeline.settings.index_dir}: checking {qset.key} documents")
+    log(f"index {pipeline.store.location}: checking {qset.key} documents")
     report = pipeline.ingest(files)
     if report.errors and not (report.added or report.updated or report.unchanged):
         raise ConfigError(f"could not build the eval index: {report.errors[0][1]}")

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
 
     home: Path = Field(Path(".rag"), description="where the index lives")
+    store: str | None = Field(
+        None,
+        description="a PostgreSQL URI (postgresql://user:pass@host/db, or "
+        "postgresql://user@/db?host=/socket/dir): documents and vectors in PostgreSQL + "
+        "pgvector, shared by every process that names it; unset: files under `home`",
+    )
     model: str = Field("qwen1.5b", description="a model name from rag/models.json")
     models_dir: Path = Field(
         default_factory=default_models_dir,
@@ -164,6 +170,18 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(
                 f"{v!r} is not an http(s) URL; use the server's base, e.g. http://127.0.0.1:8080/v1"
+            )
+        return v
+
+    @field_validator("store")
+    @classmethod
+    def _postgres_uri(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            return None
+        if v is not None and not v.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "RAG_STORE must be a PostgreSQL URI like postgresql://user:pass@host/db "
+                "(or unset, for files under RAG_HOME)"
             )
         return v
 

@@ -67,6 +67,12 @@ class LlamaBuildError(RagError):
     http_status = 503
 
 
+class StoreUnavailableError(RagError):
+    """The database named by RAG_STORE cannot be reached or used."""
+
+    http_status = 503
+
+
 USER_ERRORS: tuple[type[Exception], ...] = (RagError, EmbeddingConfigError)
 """What the edges show as it is (the message says the fix); anything else is a bug."""
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -35,12 +35,9 @@ from rag.errors import BadQuestionError, DocumentError
 from rag.generator import Generation, Generator, make_generator
 from rag.prompt import EXAMPLES, answer_messages, condense_messages
 from rag.question import parse
-from rag.store import Store, Upsert
+from rag.store import Store, Upsert, open_store
 from rag.types import Answer, Chunk, DocumentInfo, Hit, Sentence, Timings
 from rag.verified import Judge, TokenSink, VerifiedReply
-
-if TYPE_CHECKING:
-    from rag.retrieval import Retriever
 
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
 CONDENSE_TOKENS = 48  # the rewritten question's length
@@ -68,12 +65,12 @@ class Pipeline:
         self.embedder = embedder or make_embedder(settings.embed_model)
         self._generator = generator
         self._loading_generator = threading.Lock()
-        self._state = threading.Lock()  # guards store/retriever swaps
-        self.store = self._open()
-        if self.store.needs_upgrade:
-            with self.store.locked():
-                self.store = self._open_for_write()
-        self._retriever: Retriever | None = None  # built on first use (FAISS + BM25)
+        self.store: Store = open_store(
+            settings,
+            self.embedder.model_id,
+            self.embedder.dim,
+            reembed=lambda chunks: self._embed(chunks)[1],
+        )
         self._query_embedder = query_embedder
         self._calibrator: Calibrator | None = None
 
@@ -103,15 +100,6 @@ class Pipeline:
             )
         return self._query_embedder
 
-    @property
-    def retriever(self) -> Retriever:
-        with self._state:
-            if self._retriever is None:
-                from rag.retrieval import Retriever
-
-                self._retriever = Retriever(self.store, self.embedder)
-            return self._retriever
-
     def warm(self) -> None:
         """Load everything a question needs now: the answer model in a background thread (llama.cpp
         maps and prepares the GGUF outside the GIL) while this thread loads the embedding model
@@ -120,19 +108,7 @@ class Pipeline:
         if self._generator is None:
             threading.Thread(target=self._load_generator, name="load-gguf", daemon=True).start()
         self.query_embedder.embed(["warm up"])
-        self.retriever  # noqa: B018 - build it now
-
-    def _open(self) -> Store:
-        return Store.open(self.settings.index_dir, self.embedder.model_id, self.embedder.dim)
-
-    def _open_for_write(self) -> Store:
-        """The live index, upgraded first when it predates stored sentence vectors (embedded
-        once and rewritten). Call with the store lock held."""
-        store = self._open()
-        if store.needs_upgrade:
-            store.upgrade(self._embed(store.chunks)[1])
-            store.commit()
-        return store
+        self.store.warm()
 
     def _embed(
         self, chunks: list[Chunk], progress: Progress | None = None
@@ -175,7 +151,7 @@ class Pipeline:
 
     # ---- documents -----------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
-        return sorted(self.store.docs.values(), key=lambda d: d.source)
+        return self.store.documents()
 
     def _max_bytes(self) -> int:
         return int(self.settings.max_file_mb * 1_000_000)
@@ -214,14 +190,11 @@ class Pipeline:
         self, docs: list[LoadedDocument], report: IngestReport, progress: Progress | None = None
     ) -> None:
         s = self.settings
-        with self.store.locked():
-            store = self._open_for_write()
+        with self.store.writer() as writer:
             todo: list[tuple[DocumentInfo, list[Chunk]]] = []
-            stored: dict[str, list[str]] = {}
-            for c in store.chunks:
-                stored.setdefault(c.doc_id, []).append(c.id)
+            stored = writer.stored([doc.doc_id for doc in docs])
             for doc in docs:
-                old = store.docs.get(doc.doc_id)
+                old = stored[doc.doc_id].info if doc.doc_id in stored else None
                 chunks = chunk_document(
                     doc.doc_id, doc.source, doc.text, s.chunk_chars, s.chunk_overlap
                 )
@@ -229,7 +202,7 @@ class Pipeline:
                 if (
                     old is not None
                     and old.sha256 == doc.sha256
-                    and stored.get(doc.doc_id) == [c.id for c in chunks]
+                    and stored[doc.doc_id].chunk_ids == [c.id for c in chunks]
                 ):
                     report.unchanged.append(doc.source)
                     continue
@@ -246,35 +219,19 @@ class Pipeline:
                 (report.updated if old is not None else report.added).append(doc.source)
             # one embedding pass over every new chunk: long, length-sorted batches
             vectors, sentence_vecs = self._embed([c for _, cs in todo for c in cs], progress)
-            upserts, row = [], 0
-            for info, chunks in todo:
+            row = 0
+            for info, chunks in todo:  # each document whole or not at all
                 rows = slice(row, row + len(chunks))
-                upserts.append(Upsert(info, chunks, vectors[rows], sentence_vecs[rows]))
+                writer.put(Upsert(info, chunks, vectors[rows], sentence_vecs[rows]))
                 row += len(chunks)
-            if upserts:
-                store.apply(upserts)
-                store.commit()
-            self._swap(store)
         if todo and self.settings.onnx_queries:  # torch is loaded now: export for questions
             with contextlib.suppress(OSError):  # read-only models/: questions use torch
                 export_query_embedder(self.embedder, self._onnx_cache())
 
     def remove(self, doc_id: str) -> DocumentInfo:
-        with self.store.locked():
-            store = self._open_for_write()
-            info = next((d for d in store.docs.values() if doc_id in (d.doc_id, d.source)), None)
-            store.apply([], {info.doc_id if info else doc_id})
-            store.commit()
-            self._swap(store)
-        assert info is not None  # apply() raised NotFoundError otherwise
-        return info
-
-    def _swap(self, store: Store) -> None:
-        from rag.retrieval import Retriever
-
-        retriever = Retriever(store, self.embedder)
-        with self._state:
-            self.store, self._retriever = store, retriever
+        """Remove a document by id or source name (`NotFoundError` when there is none)."""
+        with self.store.writer() as writer:
+            return writer.remove(doc_id)
 
     # ---- questions -----------------------------------------------------------------------
     def check_question(self, question: str) -> str:
@@ -316,13 +273,12 @@ class Pipeline:
     def context(self, question: str, k: int) -> tuple[list[Sentence], list[Hit], float]:
         """The sentences shown to the model, the retrieved chunks, and the retrieval time."""
         t0 = time.perf_counter()
-        retriever = self.retriever
         query_vec = self.query_embedder.embed([question])[0]
-        hits = retriever.search(question, k, query_vec)
+        hits = self.store.search(question, query_vec, k)
         seen: set[tuple[str, int]] = set()
         candidates, rows = [], []
         for hit in hits:
-            vecs = retriever.sentence_vectors(hit.chunk)
+            vecs = self.store.sentence_vectors(hit.chunk)
             for sent, vec in zip(hit.chunk.sentence_list(), vecs, strict=True):
                 if sent.flagged:
                     continue  # a planted instruction is never shown to the model

@@ -39,6 +39,7 @@ ANSWER_FIELDS = (  # settings that change an answer (not speed, limits or the we
     "chunk_chars",
     "chunk_overlap",
     "max_question_chars",
+    "min_confidence",
     "min_support",
     "decline_threshold",
     "prompt_examples",
@@ -59,9 +60,10 @@ def fingerprint(settings: Settings) -> str:
     embed = settings.embed_model or default_model_dir()
     parts: dict[str, Any] = {f: getattr(settings, f) for f in ANSWER_FIELDS}
     parts |= {
-        "index": str(settings.index_dir.resolve()),
+        "index": settings.store or str(settings.index_dir.resolve()),
         "model": model,
         "embed_model": str(Path(embed).resolve()),
+        "calibration": str(settings.calibration.resolve()) if settings.calibration else "",
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 

@@ -66,7 +66,9 @@ async def upload(file: UploadFile, state: StateDep, pipeline: PipelineDep) -> Up
         )
     report = await run_in_threadpool(pipeline.ingest_bytes, data, name)
     kind = "added" if report.added else "updated" if report.updated else "unchanged"
-    info = pipeline.store.docs[doc_id_for(name)]
+    info = pipeline.store.find(doc_id_for(name))
+    if info is None:  # removed by another process meanwhile
+        raise NotFoundError(f"{name} was removed while it was added; upload it again")
     return UploadResult(status=kind, document=DocumentOut(**info.__dict__))
 
 
@@ -93,28 +95,27 @@ def overview(pipeline: PipelineDep) -> Overview:
     questions made from its most-covered section headings (or the titles)."""
     store = pipeline.store
     sections: dict[str, int] = {}
-    for c in store.chunks:
-        title = c.title.strip()
+    for title, n in store.titles().items():
+        title = title.strip()
         if title and not title.lower().startswith(("photo", "image", "figure")):
-            sections[title] = sections.get(title, 0) + 1
+            sections[title] = sections.get(title, 0) + n
     topics = sorted(sections, key=lambda t: -sections[t])[:3]
     examples = [f"What does it say about {t[0].lower() + t[1:]}?" for t in topics]
-    for d in sorted(store.docs.values(), key=lambda d: -d.chunks):
+    docs = store.documents()
+    for d in sorted(docs, key=lambda d: -d.chunks):
         if len(examples) >= 3:
             break
         examples.append(f"What is {d.title or d.source} about?")
-    docs = sorted(store.docs.values(), key=lambda d: d.source)
     return Overview(
         documents=len(docs),
-        chunks=len(store.chunks),
+        chunks=sum(d.chunks for d in docs),
         titles=[d.title or d.source for d in docs][:20],
         examples=examples,
     )
 
 
 def _find(pipeline: PipelineDep, doc_id: str) -> DocumentInfo:
-    docs = pipeline.store.docs
-    info = docs.get(doc_id) or next((d for d in docs.values() if d.source == doc_id), None)
+    info = pipeline.store.find(doc_id)
     if info is None:
         raise NotFoundError(f"no document {doc_id!r} in the index; GET /documents lists them")
     return info
@@ -140,7 +141,7 @@ def text(
             f"bad span {start}-{end}: {info.source} has {info.chars} characters; "
             "send 0 <= start < end <= that",
         )
-    ex = excerpt(pipeline.store.chunks, info.doc_id, start, end, around)
+    ex = excerpt(pipeline.store.chunks_of(info.doc_id), info.doc_id, start, end, around)
     return DocumentText(
         doc_id=info.doc_id,
         source=info.source,

@@ -23,10 +23,11 @@ def healthz() -> Health:
 )
 def readyz(state: StateDep, pipeline: PipelineDep) -> Readiness:
     """The index and the model are loaded; questions can be answered."""
+    documents, chunks = pipeline.store.counts()
     return Readiness(
         status="ready",
         model=state.model_name,
-        documents=len(pipeline.store.docs),
-        chunks=len(pipeline.store.chunks),
+        documents=documents,
+        chunks=chunks,
         queue=state.queue.snapshot(),
     )

@@ -44,3 +44,31 @@ def test_cli_bench_times_whole_processes(tmp_path):
     assert row["cpu_s"] > 0
     result = {"root": str(ROOT), "runs": 2, "question": cli.QUESTION, "list": row}
     assert "`rag list`" in report.markdown({"cli": _doc(result)})
+
+
+def test_pgvector_bench_small():
+    from bench import pgvector_scale
+
+    result = pgvector_scale.run([2000], n_queries=20, fusion_chunks=600)  # own folders
+    (size,) = result["sizes"]
+    pg = size["pgvector"]
+    assert pg["build_s"] > 0 and pg["disk_bytes"] > 2000 * 384 * 4  # the vectors, at least
+    assert [e["ef_search"] for e in pg["ef_search"]] == [40, 100]
+    assert all(0.9 <= e["recall_at_10"] <= 1.0 for e in pg["ef_search"])
+    assert {f["spec"] for f in size["faiss"]} == {"faiss ivfsq8", "faiss flat"}
+    fusion = result["fusion"]
+    assert fusion["sql_p50_ms"] > 0 and fusion["python_p50_ms"] > 0
+    assert fusion["same_top_k"] >= 0.5  # the two fusions agree but for ties
+    text = report.markdown({"pgvector": _doc(result)})
+    assert "pgvector hnsw" in text and "fusion over 600 chunks" in text
+
+
+def test_store_start_bench_loads_what_it_saved(tmp_path):
+    from bench import store_start
+
+    index = tmp_path / "n" / "index"
+    store_start.synthetic_index(index, 300, per_doc=50)
+    row = store_start.measure(index, store_start.MODEL_ID, 384, runs=1)
+    assert row["loaded_s"] > 0 and row["rebuilt_s"] > 0
+    result = {"runs": 1, "indexes": [{"index": "synthetic", "chunks": 300, **row}]}
+    assert "Files store start-up" in report.markdown({"store-start": _doc(result)})

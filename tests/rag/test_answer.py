@@ -14,7 +14,7 @@ def essay(pipeline: Pipeline, corpus) -> Pipeline:
 
 def _check_citations(pipeline: Pipeline, answer) -> None:
     docs = {d.source for d in pipeline.documents()}
-    chunks = {c.id: c for c in pipeline.store.chunks}
+    chunks = {c.id: c for c in pipeline.store.generation.chunks}
     for n, c in enumerate(answer.citations, 1):
         assert c.n == n and c.source in docs
         chunk = chunks[c.chunk_id]

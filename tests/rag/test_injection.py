@@ -9,7 +9,7 @@ from rag.chunking import chunk_document
 from rag.config import DEFAULT_CORPUS
 from rag.grounding import ground
 from rag.injection import flag_reason
-from rag.store import Store
+from rag.store.files import Generation
 from rag.types import Chunk
 from rag.verified import VerifiedReply
 
@@ -101,7 +101,7 @@ def test_a_link_must_be_in_the_support_verbatim():
 def test_flags_are_stored_and_an_older_index_is_flagged_when_read(tmp_path, embedder):
     chunks = chunk_document("lib", "lib.txt", LIBRARY)
     assert any(c.flagged for c in chunks)
-    store = Store.open(tmp_path / "index", embedder.model_id, embedder.dim)
+    store = Generation.open(tmp_path / "index", embedder.model_id, embedder.dim)
     from rag.store import Upsert
     from rag.types import DocumentInfo
 
@@ -112,7 +112,7 @@ def test_flags_are_stored_and_an_older_index_is_flagged_when_read(tmp_path, embe
     ]
     store.apply([Upsert(info, chunks, vecs, sent_vecs)])
     store.commit()
-    again = Store.open(tmp_path / "index", embedder.model_id, embedder.dim)
+    again = Generation.open(tmp_path / "index", embedder.model_id, embedder.dim)
     assert [c.flagged for c in again.chunks] == [c.flagged for c in chunks]
     # a generation written before flags existed: chunks.jsonl without the field
     gen = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text().strip()
@@ -120,7 +120,7 @@ def test_flags_are_stored_and_an_older_index_is_flagged_when_read(tmp_path, embe
     for row in rows:
         del row["flagged"]
     (gen / "chunks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    old = Store.open(tmp_path / "index", embedder.model_id, embedder.dim)
+    old = Generation.open(tmp_path / "index", embedder.model_id, embedder.dim)
     assert [c.flagged for c in old.chunks] == [c.flagged for c in chunks]
 
 
