@@ -58,9 +58,7 @@ def _distance(claim: str, q: Question, support: str) -> float:
     return 1.0 / (1 + min(abs(a - b) for a in at_new for b in at_q))
 
 
-def features(
-    q: Question, context: list[Sentence], claim: Claim, ev: Evidence
-) -> dict[str, float]:
+def features(q: Question, context: list[Sentence], claim: Claim, ev: Evidence) -> dict[str, float]:
     """The named features of one claim (a plain dict; `Calibrator` orders them)."""
     support = " ".join(context[i].text for i in claim.support)
     have = content(support)

@@ -124,9 +124,7 @@ def test_copy_an_answer_with_its_sources_and_regenerate_it(server: Server, brows
         assert box.locator("button.cite").count() >= 1
 
 
-def test_the_start_screen_says_what_the_documents_are_with_example_questions(
-    server: Server, page
-):
+def test_the_start_screen_says_what_the_documents_are_with_example_questions(server: Server, page):
     page.goto(server.url)
     start = page.locator("#start")
     start.locator("#examples button").first.wait_for()
