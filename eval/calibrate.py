@@ -11,12 +11,12 @@ the committed halves (eval/splits/); those
 files are versioned, so the fit is reproducible in seconds without the model. `fit` replays the
 fit halves through today's grounding (rag/verified.py), takes the first claim's features
 (rag/confidence.py), and fits a logistic regression (scikit-learn; C by grouped 5-fold
-cross-validation on log loss) to P(the answer is right); then it picks the operating points
-on the fit halves only: `balanced` maximises the mean over sets of the share handled right (a
-right answer, or a decline of an unanswerable question), `strict` is the lowest point whose
-pooled precision of answers is ≥ 0.90, `lenient` the highest point (at most `balanced`)
-that declines at most
-2 points more answerable questions than answering every candidate.
+cross-validation on log loss) to P(the answer is right); then it picks the operating points on
+the fit halves only, from the out-of-fold probabilities of that cross-validation (in-sample
+ones are too sure): `balanced` maximises the mean over sets of the share handled right (a right
+answer, or a decline of an unanswerable question), `strict` is the lowest point whose pooled
+precision of answers is at least 0.90, `lenient` the highest point (at most `balanced`) that
+declines at most 2 points more answerable questions than answering every candidate.
 Does not: touch the report halves when fitting; `report` only scores them.
 """
 
@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from eval import selective
 from eval.harness import Record, load_records
 from eval.reground import replay
 from eval.splits import FOLDER as SPLITS
@@ -107,16 +108,21 @@ def packs(half: str) -> dict[str, list[Record]]:
     }
 
 
-def examples(recs: list[Record], policy: Policy) -> list[tuple[dict[str, float], bool, str]]:
-    """(features, label, group) of every record whose reply has a grounded first claim
-    (confidence 1.0 stands in for the unfitted model while replaying)."""
-    out = []
-    for rec in recs:
+def examples(
+    recs: list[Record], policy: Policy
+) -> tuple[list[Record], list[tuple[int, dict[str, float], bool, str]]]:
+    """The records replayed without a calibrator (every first claim passes), and (index,
+    features, label, group) of each whose reply has a grounded first claim."""
+    replayed, out = [], []
+    for i, rec in enumerate(recs):
         seen: list[dict[str, float]] = []
         new = replay(rec, MIN_SUPPORT, policy, None, 0.0, seen)
+        replayed.append(new)
         if seen:
-            out.append((seen[0], bool(new["candidate_right"]), str(rec.get("group") or rec["id"])))
-    return out
+            out.append(
+                (i, seen[0], bool(new["candidate_right"]), str(rec.get("group") or rec["id"]))
+            )
+    return replayed, out
 
 
 def outcomes(recs: list[Record], conf: list[float | None], t: float) -> dict[str, float]:
@@ -172,15 +178,19 @@ def fit(policy: Policy | None = None, out: Path = OUT) -> dict[str, Any]:
     rows: list[dict[str, float]] = []
     labels: list[bool] = []
     groups: list[str] = []
+    where: list[tuple[str, int]] = []
+    replayed: dict[str, list[Record]] = {}
     for name, recs in data.items():
-        for x_, y_, g in examples(recs, policy):
+        replayed[name], found = examples(recs, policy)
+        for i, x_, y_, g in found:
             rows.append(x_)
             labels.append(y_)
             groups.append(f"{name}:{g}")
+            where.append((name, i))
     names = sorted(rows[0])
     x = np.array([[r[n] for n in names] for r in rows])
     y = np.array(labels)
-    best_c, best = 1.0, -np.inf
+    best_c, best, oof = 1.0, -np.inf, np.zeros(len(y))
     for c in (0.01, 0.03, 0.1, 0.3, 1.0, 3.0):
         model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
         p = cross_val_predict(model, x, y, groups=groups, cv=GroupKFold(5), method="predict_proba")[
@@ -188,7 +198,7 @@ def fit(policy: Policy | None = None, out: Path = OUT) -> dict[str, Any]:
         ]
         score = -log_loss(y, p, labels=[False, True])
         if score > best:
-            best_c, best = c, score
+            best_c, best, oof = c, score, p
     model = make_pipeline(StandardScaler(), LogisticRegression(C=best_c, max_iter=2000))
     model.fit(x, y)
     scaler, lr = model[0], model[1]
@@ -213,11 +223,11 @@ def fit(policy: Policy | None = None, out: Path = OUT) -> dict[str, Any]:
             "without": sorted(policy.without),
         },
     }
-    cal = Calibrator.from_dict({**d, "levels": {"balanced": 0.5}})
-    by_set = {}
-    for name, recs in data.items():
-        replayed = [replay(r, MIN_SUPPORT, policy, cal, 0.0) for r in recs]
-        by_set[name] = (replayed, [r["confidence"] for r in replayed])
+    # the operating points are chosen on out-of-fold probabilities: in-sample ones are too sure
+    conf: dict[str, list[float | None]] = {n: [None] * len(rs) for n, rs in replayed.items()}
+    for (name, i), p_right in zip(where, oof, strict=True):
+        conf[name][i] = float(p_right)
+    by_set = {name: (replayed[name], conf[name]) for name in data}
     d["levels"] = choose_levels(by_set)
     d["meta"]["fit_outcomes"] = {
         level: {
@@ -228,6 +238,10 @@ def fit(policy: Policy | None = None, out: Path = OUT) -> dict[str, Any]:
     }
     out.write_text(json.dumps(d, indent=1) + "\n")
     return d
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
 
 
 def report(half: str = "report", policy: Policy | None = None) -> dict[str, Any]:
@@ -243,6 +257,18 @@ def report(half: str = "report", policy: Policy | None = None) -> dict[str, Any]
             for level, t in cal.levels.items()
         }
         table[name]["n"] = len(recs)
+        table[name]["n_unanswerable"] = sum(r["type"] == "unanswerable" for r in recs)
+        c, right = selective.labels(replayed)
+        scored = c[[x is not None for x in conf]], right[[x is not None for x in conf]]
+        table[name]["ranking"] = {
+            "aurc": _round(selective.aurc(c, right)),
+            "optimal_aurc": _round(selective.optimal_aurc(right)),
+            "ece": _round(selective.ece(*scored)),
+            **{
+                f"accuracy_at_{p}": _round(selective.selective_accuracy(c, right, p / 100))
+                for p in selective.COVERAGES
+            },
+        }
     return table
 
 

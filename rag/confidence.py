@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from rag.checks import CHECKS, YES_NO, Policy, new_words
+from rag.checks import CHECKS, YES_NO, Policy, names, new_words
 from rag.errors import ConfigError
 from rag.grounding import Claim
 from rag.question import KINDS, Question
-from rag.text import content, stem, words
+from rag.text import STOPWORDS, content, stem, words
 from rag.types import Sentence
 
 CALIBRATION = "calibration.json"
@@ -58,6 +58,10 @@ def _distance(claim: str, q: Question, support: str) -> float:
     return 1.0 / (1 + min(abs(a - b) for a in at_new for b in at_q))
 
 
+def _missing(wanted: set[str], have: set[str]) -> float:
+    return len(wanted - have) / len(wanted) if wanted else 0.0
+
+
 def features(q: Question, context: list[Sentence], claim: Claim, ev: Evidence) -> dict[str, float]:
     """The named features of one claim (a plain dict; `Calibrator` orders them)."""
     support = " ".join(context[i].text for i in claim.support)
@@ -82,6 +86,12 @@ def features(q: Question, context: list[Sentence], claim: Claim, ev: Evidence) -
         "repaired": float(bool(claim.repair)),
         "dropped_before": float(ev.dropped > 0),
         "question_words": min(len(q.words), 12) / 12,
+        # a question that looks answerable but asks about something the support lacks
+        "question_numbers_missing": _missing(set(q.numbers), have),
+        "question_names_missing": _missing(names(q.text) - STOPWORDS, {w for w in words(support)}),
+        "question_words_nowhere": _missing(
+            set(q.words), content(" ".join(s.text for s in context))
+        ),
     }
     passed = dict(claim.evidence)
     for name in CHECKS:
