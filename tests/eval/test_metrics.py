@@ -249,3 +249,17 @@ def test_summarize_latency_missing_keys_and_empty() -> None:
     empty = summarize_latency([])
     assert empty["n"] == 0
     assert all(v is None for k, v in empty.items() if k != "n")
+
+
+def test_a_long_reference_accepts_a_short_answer_it_holds_and_rejects_another():
+    from eval.harness import candidate_right
+
+    ref = (
+        "The government officials opened the Wall in November 1989, and its demolition officially"
+        " began on 13 June 1990 and finished in 1992."
+    )
+    q = {"type": "answerable", "answers": [ref]}
+    assert candidate_right(q, "November 1989 [1]")
+    assert not candidate_right(q, "The Wall came down in June 1961 after a vote. [1]")
+    assert not candidate_right({**q, "type": "unanswerable"}, "November 1989 [1]")
+    assert candidate_right({"type": "fact", "answers": ["144"]}, "It killed 144 people. [1]")
