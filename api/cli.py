@@ -103,8 +103,9 @@ def _print_answer(answer: Answer) -> None:
             )
             out.print(Text(f"    “{c.quote}”", style="dim"))
     t = answer.timings
+    sure = "" if answer.confidence is None else f"confidence {answer.confidence:.0%} · "
     err.print(
-        f"[dim]{t.total_s:.1f}s (first token {t.ttft_s:.1f}s, {t.prompt_tokens} prompt + "
+        f"[dim]{sure}{t.total_s:.1f}s (first token {t.ttft_s:.1f}s, {t.prompt_tokens} prompt + "
         f"{t.completion_tokens} generated tokens)[/dim]",
         highlight=False,
     )
