@@ -279,10 +279,9 @@ class OpenAIGenerator(Generator):
                 if content or choice.get("finish_reason"):
                     break
         except _HTTPError as exc:
-            if exc.status not in (400, 422):
-                raise self._failure(exc) from None
-            self._logprobs = False  # the server refuses logprobs: no gate from now on
-            return None
+            if exc.status in (400, 422):
+                self._logprobs = False  # the server refuses logprobs: no gate from now on
+            return None  # else no gate this time; the reply's own request reports the failure
         finally:
             events.close()
         if not content or not content[0].get("top_logprobs"):
