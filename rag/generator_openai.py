@@ -10,7 +10,8 @@ template. What the pipeline needs beyond the OpenAI API, and where it comes from
   no tokenizer endpoint gets an estimate of one token per 3 bytes (over-counts English).
 - The context window: RAG_LLM_CTX, else `/props` (llama.cpp), else `max_model_len` in
   `/v1/models` (vLLM), else RAG_N_CTX.
-- The decline gate: a first request of one token with `logprobs` + `top_logprobs` reads p(NOT).
+- The decline gate: a first (streamed) request of one token with `logprobs` + `top_logprobs`
+  reads p(NOT).
   Below the threshold, when that token would be NOT (or sampling is on), the reply is asked for
   with `logit_bias` -100 on the NOT tokens (their ids from the tokenizer endpoint). The bias holds
   for the whole reply, not its first token only as in this process. A server without logprobs:
@@ -28,6 +29,7 @@ import http.client
 import json
 import math
 import socket
+from collections.abc import Generator as PyGenerator
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -253,9 +255,7 @@ class OpenAIGenerator(Generator):
         except (_HTTPError, KeyError, TypeError):
             return None
 
-    def _first_token(
-        self, messages: Messages, temperature: float, stats: Generation
-    ) -> tuple[float, str] | None:
+    def _first_token(self, messages: Messages, temperature: float) -> tuple[float, str] | None:
         """(p(NOT), the token the model would write) at the reply's first token; None when the
         server offers no logprobs."""
         if not self._logprobs:
@@ -267,20 +267,23 @@ class OpenAIGenerator(Generator):
             "temperature": temperature,
             "logprobs": True,
             "top_logprobs": TOP_LOGPROBS,
-            **SAMPLING,
+            "stream": True,  # llama-cpp-python's non-streamed logprobs convert its whole score
+            **SAMPLING,  # buffer (n_ctx x vocabulary): ~5 s for Qwen's 151k tokens, here ~0
         }
+        content: list[dict[str, Any]] = []
+        events = self._sse(body)
         try:
-            reply = self._json(f"{self._base}/chat/completions", body)
+            for event in events:  # the first chunk with logprobs, then hang up
+                choice = (event.get("choices") or [{}])[0]
+                content = (choice.get("logprobs") or {}).get("content") or []
+                if content or choice.get("finish_reason"):
+                    break
         except _HTTPError as exc:
-            if exc.status not in (400, 422):
-                raise self._failure(exc) from None
-            self._logprobs = False  # the server refuses logprobs: no gate from now on
-            return None
-        usage = reply.get("usage") or {}
-        if usage.get("prompt_tokens"):
-            stats.prompt_tokens = int(usage["prompt_tokens"])
-        choice = (reply.get("choices") or [{}])[0]
-        content = (choice.get("logprobs") or {}).get("content") or []
+            if exc.status in (400, 422):
+                self._logprobs = False  # the server refuses logprobs: no gate from now on
+            return None  # else no gate this time; the reply's own request reports the failure
+        finally:
+            events.close()
         if not content or not content[0].get("top_logprobs"):
             self._logprobs = False
             return None
@@ -310,7 +313,7 @@ class OpenAIGenerator(Generator):
             **SAMPLING,
         }
         if decline_below is not None:
-            first = self._first_token(messages, temperature, stats)
+            first = self._first_token(messages, temperature)
             if first is not None:
                 stats.p_decline, token = first
                 ids, texts = self._not_tokens()
@@ -319,10 +322,25 @@ class OpenAIGenerator(Generator):
         yield from self._events(body, stats)
 
     def _events(self, body: dict[str, Any], stats: Generation) -> Iterator[str]:
+        try:
+            for event in self._sse(body):
+                if (event.get("usage") or {}).get("completion_tokens"):
+                    stats.completion_tokens = int(event["usage"]["completion_tokens"])
+                for choice in event.get("choices") or []:
+                    text = (choice.get("delta") or {}).get("content")
+                    if text is not None and choice.get("finish_reason") is None:
+                        stats.completion_tokens += 1
+                    if text:
+                        yield text
+        except _HTTPError as exc:
+            raise self._failure(exc) from None
+
+    def _sse(self, body: dict[str, Any]) -> PyGenerator[dict[str, Any], None, None]:
+        """The events of a streamed chat completion; `_HTTPError` when the server refuses it."""
         conn, resp = self._open(f"{self._base}/chat/completions", body)
         try:
             if resp.status >= 400:
-                raise self._failure(_HTTPError(resp.status, _detail(resp.read())))
+                raise _HTTPError(resp.status, _detail(resp.read()))
             while True:
                 line = resp.readline()
                 if not line:
@@ -338,14 +356,7 @@ class OpenAIGenerator(Generator):
                         f"the model server at {self.url} (RAG_LLM_URL) failed while writing: "
                         f"{_detail(json.dumps(event['error']).encode())}"
                     )
-                if (event.get("usage") or {}).get("completion_tokens"):
-                    stats.completion_tokens = int(event["usage"]["completion_tokens"])
-                for choice in event.get("choices") or []:
-                    text = (choice.get("delta") or {}).get("content")
-                    if text is not None and choice.get("finish_reason") is None:
-                        stats.completion_tokens += 1
-                    if text:
-                        yield text
+                yield event
         except TimeoutError as exc:
             raise self._failure(exc) from None
         except (OSError, http.client.HTTPException, ValueError) as exc:

@@ -132,8 +132,9 @@ def test_a_model_server_that_hangs_is_a_503_after_rag_llm_timeout(serving, hangi
 
 
 class _KillingProxy:
-    """Forwards loopback TCP to the model server; when the server's first streamed chunk with
-    text passes, SIGKILLs the server: it dies in the middle of writing an answer."""
+    """Forwards loopback TCP to the model server; when the first streamed chunk with text of a
+    reply passes (a streamed request without `logprobs`: not the decline gate's one-token
+    probe), SIGKILLs the server: it dies in the middle of writing an answer."""
 
     def __init__(self, upstream_port: int, victim) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -152,14 +153,22 @@ class _KillingProxy:
             except OSError:  # the server is gone: so is the connection
                 client.close()
                 continue
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
+            sent = bytearray()  # what the client asked on this connection
+            threading.Thread(target=self._pump, args=(client, upstream, sent), daemon=True).start()
+            threading.Thread(
+                target=self._pump, args=(upstream, client, sent, True), daemon=True
+            ).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, watch: bool = False) -> None:
+    def _pump(
+        self, src: socket.socket, dst: socket.socket, sent: bytearray, back: bool = False
+    ) -> None:
         try:
             while data := src.recv(65536):
+                if not back:
+                    sent += data
                 dst.sendall(data)
-                if watch and b"chat.completion.chunk" in data and b'"content"' in data:
+                reply = b'"stream": true' in sent and b'"logprobs"' not in sent
+                if back and reply and b"chat.completion.chunk" in data and b'"content"' in data:
                     self.victim.send_signal(signal.SIGKILL)
                     self.killed.set()
         except OSError:
