@@ -150,13 +150,17 @@ def test_sigkill_in_a_document_transaction_leaves_it_absent(pg_uri: str, tmp_pat
     pipeline.store.close()
 
 
-@pytest.mark.slow  # two servers, each loading both models
-def test_two_serve_replicas_share_one_database(pg_uri: str, tmp_path: Path):
-    """Upload through replica A, ask through replica B (started before the upload): B answers
-    from the new document and cites it; a removal through B empties A."""
-    a = start_server(tmp_path / "a", tmp_path / "a.log", RAG_STORE=pg_uri)
+@pytest.mark.slow  # two servers and a model server
+def test_two_serve_replicas_share_one_database_and_one_model_server(
+    pg_uri: str, model_server, tmp_path: Path
+):
+    """The scaled set-up: two `rag serve` replicas, one Postgres, one llama.cpp server. Upload
+    through replica A, ask through replica B (started before the upload): B answers from the new
+    document and cites it; a removal through B empties A."""
+    shared = {"RAG_STORE": pg_uri, "RAG_LLM_URL": model_server.url}
+    a = start_server(tmp_path / "a", tmp_path / "a.log", **shared)
     try:
-        b = start_server(tmp_path / "b", tmp_path / "b.log", RAG_STORE=pg_uri)
+        b = start_server(tmp_path / "b", tmp_path / "b.log", **shared)
         try:
             with a.client() as ca, b.client() as cb:
                 assert cb.get("/readyz").json()["documents"] == 0
