@@ -66,6 +66,12 @@ def test_list_output_and_remove_without_heavy_imports(home: Path):
 def test_ask_embeds_the_question_without_torch(home: Path):
     done, modules = imported(home, "ask", "--json", "--local", "Who leads ISKP?")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert set(json.loads(done.stdout)) == {"answer", "declined", "confidence", "citations", "timings"}
+    assert set(json.loads(done.stdout)) == {
+        "answer",
+        "declined",
+        "confidence",
+        "citations",
+        "timings",
+    }
     assert "llama_cpp" in modules and "onnxruntime" in modules
     assert not modules & {"torch", "sentence_transformers", "transformers"}

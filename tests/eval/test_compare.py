@@ -66,7 +66,7 @@ def test_compare_against_a_run_without_confidence_keeps_the_operating_point(runs
 def test_the_command_line_prints_the_deltas(runs):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "eval", "--compare", str(runs / "a"), str(runs / "b")],
+        [sys.executable, "-m", "api.cli", "eval", "--compare", str(runs / "a"), str(runs / "b")],
         env=env,
         capture_output=True,
         text=True,

@@ -21,7 +21,7 @@ from rag.pipeline import Pipeline
 from rag.store import open_store
 from tests.api.server import BIDEN, start_server, stop_server
 
-RAG = [sys.executable, "-m", "rag.cli"]
+RAG = [sys.executable, "-m", "api.cli"]
 
 
 def _env(uri: str, home: Path, **extra: str) -> dict[str, str]:
