@@ -58,9 +58,10 @@ def replay(
     question = " ".join(rec["question"].split())
     context = _sentences(rec["context"])
     ranks = {r["chunk_id"]: r["rank"] for r in rec.get("retrieved", [])}
-    judge = judge_with(cal, parse(question), context, ranks, lambda: rec.get("p_decline"), seen)
+    q = parse(question)
+    judge = judge_with(cal, q, context, ranks, lambda: rec.get("p_decline"), seen)
     verified = VerifiedReply(
-        question,
+        q,
         context,
         min_support,
         policy=policy or Policy(),

@@ -88,7 +88,7 @@ def features(q: Question, context: list[Sentence], claim: Claim, ev: Evidence) -
         "question_words": min(len(q.words), 12) / 12,
         # a question that looks answerable but asks about something the support lacks
         "question_numbers_missing": _missing(set(q.numbers), have),
-        "question_names_missing": _missing(names(q.text) - STOPWORDS, {w for w in words(support)}),
+        "question_names_missing": _missing(names(q.text) - STOPWORDS, set(words(support))),
         "question_words_nowhere": _missing(
             set(q.words), content(" ".join(s.text for s in context))
         ),

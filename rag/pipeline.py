@@ -34,7 +34,7 @@ from rag.documents import LoadedDocument, iter_files, load_bytes, load_file
 from rag.errors import BadQuestionError, DocumentError
 from rag.generator import Generation, Generator, make_generator
 from rag.prompt import EXAMPLES, answer_messages, condense_messages
-from rag.question import parse
+from rag.question import Question, parse
 from rag.store import Store, Upsert, open_store
 from rag.types import Answer, Chunk, DocumentInfo, Hit, Sentence, Timings
 from rag.verified import Judge, TokenSink, VerifiedReply
@@ -82,11 +82,11 @@ class Pipeline:
         return self._calibrator
 
     def judge(
-        self, question: str, context: list[Sentence], hits: list[Hit], p_decline: Callable[[], Any]
+        self, q: Question, context: list[Sentence], hits: list[Hit], p_decline: Callable[[], Any]
     ) -> Judge:
         """The calibrated confidence of a first claim (see rag/confidence.py)."""
         ranks = {h.chunk.id: h.rank for h in hits}
-        return judge_with(self.calibrator, parse(question), context, ranks, p_decline)
+        return judge_with(self.calibrator, q, context, ranks, p_decline)
 
     @property
     def query_embedder(self) -> Embedder:
@@ -347,13 +347,14 @@ class Pipeline:
         sentences = sentences[: len(fitted.sources)]  # what the model sees, it may cite
         messages = build(question, fitted.sources)
         stats = Generation()
+        parsed = parse(question)  # once, for the checks and the confidence
         verified = VerifiedReply(
-            question,
+            parsed,
             sentences,
             self.settings.min_support,
             on_token,
             policy=self.calibrator.policy(),
-            judge=self.judge(question, sentences, hits, lambda: stats.p_decline),
+            judge=self.judge(parsed, sentences, hits, lambda: stats.p_decline),
             min_confidence=self.calibrator.threshold(self.settings.min_confidence),
         )
         pieces: list[str] = []

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from rag import grounding
 from rag.checks import Policy
 from rag.chunking import split_sentences
-from rag.question import parse
+from rag.question import Question, parse
 from rag.types import Answer, Citation, Hit, Sentence, Timings
 
 TokenSink = Callable[[str], None]
@@ -37,7 +37,7 @@ Judge = Callable[[grounding.Claim, int], float]  # (first claim, sentences dropp
 class VerifiedReply:
     def __init__(
         self,
-        question: str,
+        question: str | Question,
         context: list[Sentence],
         min_support: float,
         sink: TokenSink | None = None,
@@ -45,7 +45,7 @@ class VerifiedReply:
         judge: Judge | None = None,
         min_confidence: float = 0.0,
     ) -> None:
-        self.question = parse(question)
+        self.question = question if isinstance(question, Question) else parse(question)
         self.policy = policy
         self.judge = judge
         self.min_confidence = min_confidence

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from tests.api.server import _free_port as free_port
+from tests.api.server import wait_ready
 
 
 @dataclass
@@ -19,12 +18,6 @@ class ModelServer:
     url: str  # the base, ending in /v1: what RAG_LLM_URL takes
     proc: subprocess.Popen
     log: Path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_model_server(model: Path, log: Path, n_ctx: int = 2048) -> ModelServer:
@@ -35,16 +28,8 @@ def start_model_server(model: Path, log: Path, n_ctx: int = 2048) -> ModelServer
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     server = ModelServer(f"http://127.0.0.1:{port}/v1", proc, log)
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"model server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{server.url}/models", timeout=2).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
+    if wait_ready(f"{server.url}/models", proc, log, "model server"):
+        return server
     stop_model_server(server)
     raise RuntimeError(f"model server not ready in time:\n{log.read_text()}")
 

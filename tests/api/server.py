@@ -49,6 +49,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_ready(url: str, proc: subprocess.Popen, log: Path, what: str) -> bool:
+    """Poll `url` until it answers 200 (True) or 240 s pass (False); a process that exits
+    first is an error with its log."""
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
 def start_server(home: Path, log: Path, port: int | None = None, **env: str) -> Server:
     port = port or _free_port()
     environ = {
@@ -66,16 +82,8 @@ def start_server(home: Path, log: Path, port: int | None = None, **env: str) -> 
             stderr=subprocess.STDOUT,
         )
     server = Server(f"http://127.0.0.1:{port}", home, proc, log)
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{server.url}/readyz", timeout=2).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
+    if wait_ready(f"{server.url}/readyz", proc, log, "server"):
+        return server
     stop_server(server)
     raise RuntimeError(f"server not ready in time:\n{log.read_text()}")
 
