@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     n_ctx: int = Field(2048, ge=256)
     n_threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
+    repack: bool = Field(
+        False,
+        description="let llama.cpp repack the weights at load (slower load and prompt, faster "
+        "generation on the AMD EPYC measured; docs/performance.md)",
+    )
     chunk_chars: int = Field(900, ge=200, le=20000, description="target chunk size")
     chunk_overlap: int = Field(1, ge=0, le=5, description="sentences shared by chunks")
     max_file_mb: float = Field(50.0, gt=0)

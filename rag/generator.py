@@ -97,4 +97,6 @@ def make_generator(settings: Settings) -> Generator:
     from rag.models import resolve_model
 
     path = settings.model_path or resolve_model(settings.model, settings.models_dir)
-    return LlamaGenerator(path, n_ctx=settings.n_ctx, n_threads=settings.n_threads)
+    return LlamaGenerator(
+        path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, repack=settings.repack
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,18 +57,55 @@ class DeclineGate:
         return LogitsProcessorList([self])
 
 
+_PARAMS_LOCK = threading.Lock()
+
+
+def load_llama(model_path: str, *, repack: bool = False, **kwargs: Any) -> Any:
+    """`llama_cpp.Llama(model_path, **kwargs)` with llama.cpp's weight repacking on or off.
+
+    Repacking (`use_extra_bufts`) copies the weights into the CPU backend's interleaved layouts
+    at load. On the AMD EPYC of docs/performance.md it made loading 1.0 s instead of 0.4 s and
+    prompt evaluation 2.2 s instead of 1.6 s (232 tokens), for 31 instead of 42 ms per generated
+    token, and doubled resident memory; so it is off unless RAG_REPACK=1. llama-cpp-python has
+    no argument for it: its default model parameters are swapped for the duration of the load.
+    """
+    import llama_cpp.llama_cpp as c
+    from llama_cpp import Llama
+
+    with _PARAMS_LOCK:
+        defaults = c.llama_model_default_params
+
+        def params() -> Any:
+            p = defaults()
+            p.use_extra_bufts = repack
+            return p
+
+        c.llama_model_default_params = params
+        try:
+            return Llama(model_path=model_path, **kwargs)
+        finally:
+            c.llama_model_default_params = defaults
+
+
 class LlamaGenerator(Generator):
-    def __init__(self, model_path: Path, n_ctx: int = 2048, n_threads: int = 2, seed: int = 0):
+    def __init__(
+        self,
+        model_path: Path,
+        n_ctx: int = 2048,
+        n_threads: int = 2,
+        seed: int = 0,
+        repack: bool = False,
+    ):
         super().__init__()
-        from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         if not Path(model_path).is_file():
             raise ModelMissingError(f"no model file at {model_path}; run `make models`")
         selfcheck.ensure(Path(model_path))  # a build that crashes on this CPU says so, once
         try:
-            self.llm = Llama(
-                model_path=str(model_path),
+            self.llm = load_llama(
+                str(model_path),
+                repack=repack,
                 n_ctx=n_ctx,
                 n_threads=n_threads,
                 n_threads_batch=n_threads,

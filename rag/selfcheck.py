@@ -25,14 +25,18 @@ from pathlib import Path
 
 from rag.errors import LlamaBuildError
 
-# The child: load the model and decode a batch of several tokens, then one more token.
+# The child: load the model and decode a batch of several tokens, then one more token, with
+# llama.cpp's weight repacking off and on.
 CHILD = """
 import sys
-from llama_cpp import Llama
-m = Llama(model_path=sys.argv[1], n_ctx=256, n_threads=2, n_threads_batch=2, verbose=False)
-batch = m.tokenize(b"The quick brown fox jumps over the lazy dog, twice in one morning.")
-m.eval(batch)
-m.eval(m.tokenize(b" again", add_bos=False))
+from rag.generator_llama import load_llama
+for repack in (False, True):  # both kernel paths RAG_REPACK can choose
+    m = load_llama(sys.argv[1], repack=repack, n_ctx=256, n_threads=2, n_threads_batch=2,
+                   verbose=False)
+    batch = m.tokenize(b"The quick brown fox jumps over the lazy dog, twice in one morning.")
+    m.eval(batch)
+    m.eval(m.tokenize(b" again", add_bos=False))
+    del m
 print("ok", len(batch))
 """
 BASELINE = (
@@ -80,7 +84,7 @@ def check(model_path: Path, code: str | None = None, timeout: float = 600) -> bo
 
 def _identity(model_path: Path) -> str:
     """What the verdict depends on: the llama.cpp libraries, the model file, the CPU."""
-    parts: list[str] = []
+    parts: list[str] = [CHILD]
     spec = importlib.util.find_spec("llama_cpp")
     if spec and spec.origin:
         lib = Path(spec.origin).parent / "lib"
