@@ -17,13 +17,16 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rag import selfcheck
 from rag.errors import ModelMissingError
 from rag.generator import NOT_WORDS, Generation, Generator, Messages
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
 
 PREFIX_MARGIN = 4  # tokens left off the shared prefix: the text after it may merge with them
 
@@ -60,7 +63,7 @@ class DeclineGate:
 _PARAMS_LOCK = threading.Lock()
 
 
-def load_llama(model_path: str, *, repack: bool = False, **kwargs: Any) -> Any:
+def load_llama(model_path: str, *, repack: bool = False, **kwargs: Any) -> Llama:
     """`llama_cpp.Llama(model_path, **kwargs)` with llama.cpp's weight repacking on or off.
 
     Repacking (`use_extra_bufts`) copies the weights into the CPU backend's interleaved layouts
