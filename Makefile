@@ -95,7 +95,7 @@ eval-squad: $(SMOKE_STAMP) ## SQuAD 2.0, three articles, report half -> eval/run
 	$(BIN)/rag eval --set squad2 --split report --out eval/runs/squad2-report
 
 calibrate: $(BIN)/.installed ## refit rag/calibration.json on the fit halves (stored replies, no model)
-	$(BIN)/python -m eval.calibrate fit
+	$(BIN)/python -m eval.calibrate search
 	$(BIN)/python -m eval.calibrate report
 
 bench: $(SMOKE_STAMP) ## benchmarks -> bench/results/, table in docs/performance.md (ARGS="--only index")

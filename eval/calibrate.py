@@ -54,6 +54,7 @@ KEEP = [
     "attack",
     "raw",
     "p_decline",
+    "tokens",
     "context",
     "retrieved",
     "timings",

@@ -210,6 +210,7 @@ def ask_one(pipeline: Any, q: Record, k: int) -> Record:
             rec[key] = q[key]
     # what grounding and calibration need to replay this answer without the model
     rec["p_decline"] = None if ans.p_decline is None else round(ans.p_decline, 5)
+    rec["tokens"] = None if ans.tokens is None else [[t, round(lp, 4)] for t, lp in ans.tokens]
     rec["context"] = [
         {
             "source": s.chunk.source,

@@ -59,7 +59,8 @@ def replay(
     context = _sentences(rec["context"])
     ranks = {r["chunk_id"]: r["rank"] for r in rec.get("retrieved", [])}
     q = parse(question)
-    judge = judge_with(cal, q, context, ranks, lambda: rec.get("p_decline"), seen)
+    tokens = [(t, lp) for t, lp in rec["tokens"]] if rec.get("tokens") else None
+    judge = judge_with(cal, q, context, ranks, lambda: rec.get("p_decline"), lambda: tokens, seen)
     verified = VerifiedReply(
         q,
         context,

@@ -19,7 +19,7 @@ from itertools import combinations
 
 from rag import dates
 from rag.counts import bound
-from rag.question import TIME_UNITS, Question
+from rag.question import Question
 from rag.text import STOPWORDS, content, numbers, words
 from rag.types import Sentence
 
@@ -96,28 +96,6 @@ def derived_numbers(claim: str, q: Question, text: str) -> set[str]:
 def planted(claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: float) -> Verdict:
     if any(s.flagged for s in sup):
         return Verdict(False, "an instruction planted in a document is no evidence")
-    return PASS
-
-
-def answer_type(
-    claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: float
-) -> Verdict:
-    """A count for "how many/much/old" (for "how many X", not only a duration unless X is a
-    time unit), a name for "who …" / "what is the name …"; anything for other questions."""
-    given = numbers(claim) - q.numbers
-    if q.quantity and not given:
-        return Verdict(False, "a quantity question answered without a number")
-    if q.quantity and q.many and not q.counted & TIME_UNITS:
-        w = words(claim)
-        durations = {
-            a for a, b in zip(w, w[1:], strict=False) if a[0].isdigit() and b in TIME_UNITS
-        }
-        if given <= durations:
-            return Verdict(False, "a duration answers how long, not how many")
-    if q.names_wanted:
-        named = re.findall(r"\b[A-Z][\w’'-]*", claim)
-        if not {w.lower() for w in named[1:] or named} - q.tokens - STOPWORDS:
-            return Verdict(False, "a name was asked and the reply names nothing new")
     return PASS
 
 
@@ -215,7 +193,6 @@ def coverage(claim: str, q: Question, texts: list[str], sup: list[Sentence], ms:
 # measured as evidence for the calibrated confidence instead (docs/calibration.md), see VETO.
 CHECKS: dict[str, CheckFn] = {
     "planted": planted,
-    "answer_type": answer_type,
     "links": links_verbatim,
     "topic": topic,
     "numbers": stated_numbers,

@@ -5,6 +5,7 @@
     cal.probability(x)                            # 0.91
 
 The features turn every signal into a number: the model's first-token probability of declining,
+how sure it was of each token of the claim (log-probabilities),
 where the support sits among the sentences shown and the chunks retrieved, how much of the
 question and of the claim's new words the support holds, how close the claim's words stand to
 the question's in the support sentence, which repair was needed, the verdicts of the checks that
@@ -35,6 +36,7 @@ from rag.text import STOPWORDS, content, stem, words
 from rag.types import Sentence
 
 CALIBRATION = "calibration.json"
+LOG_HALF = math.log(0.5)  # a token the model gave less than even odds
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,24 @@ class Evidence:
     p_decline: float | None = None  # None where the model server gives no probabilities
     hit_rank: int | None = None  # rank of the support's chunk among the retrieved (1 = first)
     dropped: int = 0  # reply sentences before the claim that grounding dropped
+    # log-probabilities of the reply's tokens up to the end of the claim's sentence; None where
+    # the model server gives no probabilities
+    logprobs: tuple[float, ...] | None = None
+
+
+def claim_logprobs(tokens: list[tuple[str, float]] | None, end: int) -> tuple[float, ...] | None:
+    """The log-probabilities of the reply's tokens that make its text up to `end` (an offset
+    in the reply without leading spaces)."""
+    if tokens is None:
+        return None
+    out: list[float] = []
+    text = ""
+    for piece, lp in tokens:
+        if len(text.lstrip()) >= end:
+            break
+        text += piece
+        out.append(lp)
+    return tuple(out)
 
 
 def _distance(claim: str, q: Question, support: str) -> float:
@@ -69,7 +89,13 @@ def features(q: Question, context: list[Sentence], claim: Claim, ev: Evidence) -
     new = new_words(claim.text, q) - YES_NO
     said = content(claim.text)
     p = 0.2 if ev.p_decline is None else min(max(ev.p_decline, 1e-4), 1 - 1e-4)
+    lps = ev.logprobs or ()
     out = {
+        # how sure the model was of the words it wrote (greedy: each its most likely token)
+        "logprob_mean": sum(lps) / len(lps) if lps else 0.0,
+        "logprob_min": max(min(lps), -10.0) / 10 if lps else 0.0,
+        "unsure_share": sum(lp < LOG_HALF for lp in lps) / len(lps) if lps else 0.0,
+        "logprobs_missing": float(not lps),
         "p_decline": p,
         "logit_p_decline": math.log(p / (1 - p)),
         "p_missing": float(ev.p_decline is None),
@@ -180,15 +206,19 @@ def judge_with(
     context: list[Sentence],
     ranks: dict[str, int],
     p_decline: Callable[[], float | None],
+    tokens: Callable[[], list[tuple[str, float]] | None] = lambda: None,
     seen: list[dict[str, float]] | None = None,
-) -> Callable[[Claim, int], float]:
+) -> Callable[[Claim, int, int], float]:
     """A `judge` for rag.verified: the confidence of a first claim. `ranks` maps the retrieved
     chunks' ids to their rank; `seen` (for `make calibrate`) collects the features; without a
     calibrator every claim gets 1.0."""
 
-    def judge(claim: Claim, dropped: int) -> float:
+    def judge(claim: Claim, dropped: int, end: int) -> float:
         found = [ranks[context[i].chunk.id] for i in claim.support if context[i].chunk.id in ranks]
-        x = features(q, context, claim, Evidence(p_decline(), min(found, default=None), dropped))
+        lps = claim_logprobs(tokens(), end)
+        x = features(
+            q, context, claim, Evidence(p_decline(), min(found, default=None), dropped, lps)
+        )
         if seen is not None:
             seen.append(x)
         return cal.probability(x) if cal else 1.0

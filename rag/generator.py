@@ -36,6 +36,9 @@ class Generation:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     p_decline: float | None = None  # first-token probability of NOT_WORDS; None: not offered
+    # each generated token's text and the log-probability the model gave it (after the decline
+    # gate); None where the backend offers no probabilities
+    tokens: list[tuple[str, float]] | None = None
 
 
 class Generator(ABC):

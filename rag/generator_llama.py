@@ -54,11 +54,6 @@ class DeclineGate:
                 scores[self.ids] = -np.inf
         return scores
 
-    def processors(self) -> Any:
-        from llama_cpp import LogitsProcessorList
-
-        return LogitsProcessorList([self])
-
 
 _PARAMS_LOCK = threading.Lock()
 
@@ -88,6 +83,46 @@ def load_llama(model_path: str, *, repack: bool = False, **kwargs: Any) -> Llama
             return Llama(model_path=model_path, **kwargs)
         finally:
             c.llama_model_default_params = defaults
+
+
+class TokenLog:
+    """Records each generated token with its log-probability (a logits processor that runs
+    after the decline gate, so it sees what the sampler sees). A token's id is known at the
+    next step, from the input ids; the last one, with no next step, is taken as the argmax
+    (greedy decoding, the default, picks exactly that)."""
+
+    def __init__(self, generator: LlamaGenerator, start: int) -> None:
+        self.llm = generator.llm
+        self.start = start  # prompt length: input ids beyond it are generated tokens
+        self.logprobs: list[float] = []
+        self.ids: list[int] = []
+        self._last: np.ndarray | None = None
+        self.pairs: list[tuple[str, float]] = []
+        self._text = ""
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if self._last is not None and len(input_ids) > self.start + len(self.ids):
+            self._take(int(input_ids[-1]))
+        z = scores - scores.max()
+        self._last = z - np.log(np.exp(z).sum())
+        return scores
+
+    def _take(self, token: int) -> None:
+        assert self._last is not None
+        self.ids.append(token)
+        self.logprobs.append(float(self._last[token]))
+        self._last = None
+
+    def tokens(self) -> list[tuple[str, float]]:
+        """(text, log-probability) per token generated so far (the list grows in place); texts
+        decoded as a whole (a character split over two tokens belongs to the second)."""
+        if self._last is not None:
+            self._take(int(self._last.argmax()))
+        for i in range(len(self.pairs), len(self.ids)):
+            text = self.llm.detokenize(self.ids[: i + 1]).decode("utf-8", "ignore")
+            self.pairs.append((text[len(self._text) :], self.logprobs[i]))
+            self._text = text
+        return self.pairs
 
 
 class LlamaGenerator(Generator):
@@ -259,9 +294,15 @@ class LlamaGenerator(Generator):
         if n and tokens[:n] == self.prefix and (live != self.prefix or (fresh and longer)):
             self.restore_prefix()
         gate = None
+        processors: list[Any] = []
         if decline_below is not None:
             gate = DeclineGate(self, decline_below)
-            kwargs["logits_processor"] = gate.processors()
+            processors.append(gate)
+        log = TokenLog(self, len(tokens))
+        processors.append(log)
+        from llama_cpp import LogitsProcessorList
+
+        kwargs["logits_processor"] = LogitsProcessorList(processors)
         stream = self.llm.create_completion(
             prompt=tokens,
             max_tokens=max_tokens,
@@ -277,6 +318,7 @@ class LlamaGenerator(Generator):
                 stats.completion_tokens += 1
             if gate is not None:
                 stats.p_decline = gate.p_decline
+            stats.tokens = log.tokens()
             text = choice["text"]
             if text:
                 yield text

@@ -21,7 +21,7 @@ from itertools import combinations
 
 import numpy as np
 
-from rag import checks, dates
+from rag import dates
 from rag.checks import Policy, named_in
 from rag.checks import _variant as variant
 from rag.chunking import split_sentences
@@ -71,11 +71,6 @@ class Claim:
 
 def is_decline(reply: str) -> bool:
     return not reply.strip() or bool(DECLINE_PATTERNS.search(reply))
-
-
-def answers_type(claim: str, question: str) -> bool:
-    """Is `claim` the kind of thing the question asks for? (rag.checks.answer_type)"""
-    return checks.answer_type(claim, parse(question), [], [], 0.0).ok
 
 
 def ground(

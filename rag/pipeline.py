@@ -82,11 +82,13 @@ class Pipeline:
         return self._calibrator
 
     def judge(
-        self, q: Question, context: list[Sentence], hits: list[Hit], p_decline: Callable[[], Any]
+        self, q: Question, context: list[Sentence], hits: list[Hit], stats: Generation
     ) -> Judge:
         """The calibrated confidence of a first claim (see rag/confidence.py)."""
         ranks = {h.chunk.id: h.rank for h in hits}
-        return judge_with(self.calibrator, q, context, ranks, p_decline)
+        return judge_with(
+            self.calibrator, q, context, ranks, lambda: stats.p_decline, lambda: stats.tokens
+        )
 
     @property
     def query_embedder(self) -> Embedder:
@@ -354,7 +356,7 @@ class Pipeline:
             self.settings.min_support,
             on_token,
             policy=self.calibrator.policy(),
-            judge=self.judge(parsed, sentences, hits, lambda: stats.p_decline),
+            judge=self.judge(parsed, sentences, hits, stats),
             min_confidence=self.calibrator.threshold(self.settings.min_confidence),
         )
         pieces: list[str] = []
@@ -384,6 +386,6 @@ class Pipeline:
         timings.completion_tokens = stats.completion_tokens
         answer = verified.finish(hits, reply)
         answer.timings = timings
-        answer.context, answer.p_decline = sentences, stats.p_decline
+        answer.context, answer.p_decline, answer.tokens = sentences, stats.p_decline, stats.tokens
         timings.total_s = round(time.perf_counter() - t0, 4)
         return answer

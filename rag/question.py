@@ -18,7 +18,7 @@ from rag.dates import WHEN_QUESTION
 from rag.text import STOPWORDS, content, numbers, words
 
 KINDS = ("count", "date", "name", "yesno", "list", "other")
-# questions that ask for a name: the reply must name someone or something the question does not
+# questions that ask for a name
 NAME_QUESTION = re.compile(
     r"^\s*(?i:(?:what|which) (?:is|was|are|were) the names?\b|who\b)(?! (?:is|was|are|were) [A-Z])"
 )
@@ -49,8 +49,6 @@ class Question:
     tokens: frozenset[str]  # every lower-case word and number (rag.text.words)
     numbers: frozenset[str]
     counted: frozenset[str]  # "how many X": the words of X (empty for other questions)
-    many: bool  # "how many" (a count), not "how much/old"
-    names_wanted: bool  # "who …", "what is the name …": the answer names something new
     arithmetic: bool  # may be answered by a sum or difference of two stated numbers
 
     @property
@@ -86,8 +84,6 @@ def parse(text: str) -> Question:
         tokens=frozenset(words(text)),
         numbers=frozenset(numbers(text)),
         counted=frozenset(words(quantity["noun"])) if quantity else frozenset(),
-        many=bool(quantity and "many" in quantity[0].lower()),
-        names_wanted=bool(NAME_QUESTION.search(text)),
         arithmetic=bool(ARITHMETIC_CUES.search(text)),
     )
 

@@ -77,6 +77,7 @@ class Answer:
     # diagnostics for evaluation and calibration (not part of the public JSON)
     context: list[Sentence] = field(default_factory=list)  # the sentences shown to the model
     p_decline: float | None = None  # the model's first-token probability of declining
+    tokens: list[tuple[str, float]] | None = None  # generated tokens and their log-probabilities
     confidence: float | None = None  # calibrated P(right) of the first claim (None: no claim)
     candidate: str = ""  # the grounded answer before the operating point decided (for eval)
 

@@ -13,9 +13,9 @@ final answer does not carry. A reply whose first sentence declines ("NOT FOUND")
 nothing and becomes the decline; a later sentence that declines is simply not a claim.
 The sink is also called with "" once per generated piece (a tick: a caller may raise there to
 stop the generation).
-The first supported claim decides the whole answer: `judge(claim, dropped)` gives its calibrated
-confidence (rag/confidence.py); below `min_confidence` nothing is released, the answer becomes
-the decline, and the withheld text stays on `Answer.candidate` for evaluation.
+The first supported claim decides the whole answer: `judge(claim, dropped, end)` gives its
+calibrated confidence (rag/confidence.py); below `min_confidence` nothing is released, the
+answer becomes the decline, and the withheld text stays on `Answer.candidate` for evaluation.
 Does not: show the model's unchecked words (`Answer.raw` keeps them for debugging and eval).
 """
 
@@ -31,7 +31,7 @@ from rag.question import Question, parse
 from rag.types import Answer, Citation, Hit, Sentence, Timings
 
 TokenSink = Callable[[str], None]
-Judge = Callable[[grounding.Claim, int], float]  # (first claim, sentences dropped before) -> P
+Judge = Callable[[grounding.Claim, int, int], float]  # (first claim, dropped before, end) -> P
 
 
 class VerifiedReply:
@@ -102,14 +102,17 @@ class VerifiedReply:
             )
             if not claims and not self.parts and not grounding.is_decline(sentence):
                 self.dropped += 1
+            lead = len(self.buffer) - len(self.buffer.lstrip())
             for claim in claims:
-                self._release(claim)
+                self._release(claim, self.decided + end - lead)
         if complete:
             self.decided += spans[len(complete)][0] if len(complete) < len(spans) else len(rest)
 
-    def _release(self, claim: grounding.Claim) -> None:
+    def _release(self, claim: grounding.Claim, end: int) -> None:
+        """`end`: where the claim's reply sentence ends (offset in the reply without its
+        leading spaces)."""
         if not self.parts and self.judge is not None:
-            self.confidence = round(self.judge(claim, self.dropped), 4)
+            self.confidence = round(self.judge(claim, self.dropped, end), 4)
             self.withheld = self.confidence < self.min_confidence
         marks = []
         for i in claim.support:

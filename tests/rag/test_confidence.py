@@ -69,7 +69,7 @@ def _reply(confidence: float, min_confidence: float) -> tuple[object, list[str]]
         _context(TEXT),
         0.5,
         sink.append,
-        judge=lambda claim, dropped: confidence,
+        judge=lambda claim, dropped, end: confidence,
         min_confidence=min_confidence,
     )
     for piece in ["Sanaullah", " Ghafari", " leads", " ISKP."]:

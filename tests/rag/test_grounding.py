@@ -3,7 +3,7 @@
 import numpy as np
 
 from rag.counts import bindings
-from rag.grounding import answers_type, ground, is_decline, prune_list, select_sentences
+from rag.grounding import ground, is_decline, prune_list, select_sentences
 from rag.text import content, words
 from rag.types import Chunk
 
@@ -110,24 +110,6 @@ def test_a_right_count_is_kept_and_a_sentence_claim_is_not_rewritten():
     # a claim that says more than the number is checked, never rewritten
     claim = "The bomber killed 13 Afghans."
     assert ground(claim, question, _sentences(BOMBING), 0.5) == []
-
-
-def test_a_reply_must_be_the_kind_of_thing_asked_for():
-    wife = "What is the name of Ghamdi's wife?"
-    assert not answers_type("Ghamdi married one of the amir's daughters.", wife)
-    assert answers_type("Ghamdi married Amina.", wife)
-    assert answers_type("Abdul Rahman al-Logari", "Who was the bomber at Abbey Gate?")
-    assert answers_type("a former CIA officer", "Who is Douglas London?")  # asks to describe
-    count = "How many fighters does ISKP have?"
-    assert not answers_type("ISKP has long been committed to attacks abroad.", count)
-    assert answers_type("Eight injuries.", "How many people were injured?")
-    strikes = "How many drone strikes have hit Afghanistan since the withdrawal?"
-    assert not answers_type("Drone strikes have hit it since the withdrawal (3 years).", strikes)
-    assert not answers_type("three years", strikes)
-    assert answers_type("Three strikes in 2 years.", strikes)
-    assert answers_type("4 years", "How many years passed between the arrest and the attack?")
-    assert answers_type("29 years", "How old is he?")
-    assert answers_type("Anything goes.", "Why did it happen?")
 
 
 CONCERT = (
