@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from rag.errors import USER_ERRORS, RagError
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from rag.config import Settings
@@ -115,6 +117,11 @@ def _ask_streaming(pipeline: Any, question: str, **kwargs: Any) -> Answer:
     """Show each reply sentence once it is verified (then the answer with its citations)."""
     if not out.is_terminal:
         return pipeline.ask(question, **kwargs)
+    return _live(lambda on_token: pipeline.ask(question, on_token=on_token, **kwargs))
+
+
+def _live(answer: Callable[[Callable[[str], None]], T]) -> T:
+    """Run `answer(on_token)` while the verified text it streams shows, dim, on the terminal."""
     from rich.live import Live
 
     streamed = Text(style="dim")
@@ -128,7 +135,7 @@ def _ask_streaming(pipeline: Any, question: str, **kwargs: Any) -> Answer:
             elif not streamed:
                 live.update(Text("writing and checking…", style="dim"))
 
-        return pipeline.ask(question, on_token=on_token, **kwargs)
+        return answer(on_token)
 
 
 @app.command()
@@ -149,7 +156,7 @@ def ask(
         if question == "-":
             question = sys.stdin.read()
         settings = _settings(model)
-        answer = None if local else _ask_resident(settings, question, k)
+        answer = None if local else _ask_resident(settings, question, k, stream=not as_json)
         if answer is None:
             from rag.pipeline import Pipeline
 
@@ -166,9 +173,12 @@ def ask(
             _print_answer(answer)
 
 
-def _ask_resident(settings: Settings, question: str, k: int | None) -> Answer | None:
+def _ask_resident(
+    settings: Settings, question: str, k: int | None, stream: bool = False
+) -> Answer | None:
     """The answer of a running `rag serve` for the same index and settings (rag/resident.py),
-    or None when there is none or it cannot take the question now."""
+    or None when there is none or it cannot take the question now. `stream`: show the verified
+    text as it arrives (on a terminal)."""
     from rag import resident
     from rag.store import read_documents
     from rag.types import Answer
@@ -177,7 +187,13 @@ def _ask_resident(settings: Settings, question: str, k: int | None) -> Answer | 
     if address is None or not any(d.chunks for d in read_documents(settings)):
         return None  # an empty index: the in-process path says how to fill it
     try:
-        return Answer.from_dict(resident.ask(address, question, k, settings.api_key))
+        if stream and out.is_terminal:
+            obj = _live(
+                lambda on_token: resident.ask(address, question, k, settings.api_key, on_token)
+            )
+        else:
+            obj = resident.ask(address, question, k, settings.api_key)
+        return Answer.from_dict(obj)
     except resident.Unavailable as exc:
         err.print(f"[dim]rag serve did not answer ({exc}); answering here[/dim]", highlight=False)
         return None

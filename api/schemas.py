@@ -55,6 +55,11 @@ class AskRequest(BaseModel):
 
     question: str = Field(description="a question about the indexed documents")
     k: int | None = Field(None, ge=1, le=50, description="chunks to retrieve")
+    stream: bool = Field(
+        False,
+        description='send server-sent events: `{"token": text}` for each verified piece, then '
+        '`{"answer": …}` with the same object as without streaming',
+    )
 
 
 class AskResponse(BaseModel):

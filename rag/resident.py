@@ -8,11 +8,13 @@ this user and nobody else may write it, the process is alive, belongs to this us
 one listening on that port (checked in /proc), and the fingerprint — a hash of every setting
 that changes an answer: index folder, answer model file (or RAG_LLM_URL and RAG_LLM_MODEL),
 embedding model folder, k, context sentences, token limit, temperature, thresholds, prompt
-examples, context size — equals this process's.
+examples, context size, weight repacking — equals this process's.
 `ask` then posts to `POST /ask`, the same object `rag ask --json` prints, and uses that object as
 it is (the server's own answer, citations and timings).
-Does not: start a server (run `rag serve`), work without Linux's /proc (the check fails and the
-question is answered in-process), or stream the words while they are generated.
+With `on_token`, `ask` streams: `POST /ask` with `stream: true` sends each verified piece as it
+is generated, then the same object.
+Does not: start a server (run `rag serve`), or work without Linux's /proc (the check fails and
+the question is answered in-process).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import http.client
 import json
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,7 @@ ANSWER_FIELDS = (  # settings that change an answer (not speed, limits or the we
     "min_support",
     "decline_threshold",
     "prompt_examples",
+    "repack",  # other kernels: other last bits, now and then another greedy reply
 )
 LOOPBACK = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", "0.0.0.0": "127.0.0.1"}
 LOOPBACK6 = {"::1": "::1", "::": "::1"}
@@ -156,15 +160,21 @@ class Unavailable(Exception):
 
 
 def ask(
-    address: tuple[str, int], question: str, k: int | None, api_key: str | None = None
+    address: tuple[str, int],
+    question: str,
+    k: int | None,
+    api_key: str | None = None,
+    on_token: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """The server's answer object for `question` (the shape of `rag ask --json`).
+    """The server's answer object for `question` (the shape of `rag ask --json`). With
+    `on_token`, the answer is streamed: each verified piece goes there as the server sends it.
 
     Raises `RagError` with the server's words for a bad question, `Unavailable` when the server
     cannot answer now."""
     host, port = address
-    body = json.dumps({"question": question, "k": k}).encode()
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    body = json.dumps({"question": question, "k": k, "stream": on_token is not None}).encode()
+    accept = "text/event-stream" if on_token else "application/json"
+    headers = {"Content-Type": "application/json", "Accept": accept}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
     conn = http.client.HTTPConnection(host, port, timeout=5)
@@ -173,6 +183,8 @@ def ask(
         conn.sock.settimeout(None)  # a question may wait in the server's queue
         conn.request("POST", "/ask", body, headers)
         response = conn.getresponse()
+        if on_token and response.status == 200:
+            return _streamed(response, on_token)
         data = response.read()
     except OSError as exc:
         raise Unavailable(str(exc)) from None
@@ -188,3 +200,21 @@ def ask(
     if response.status in (400, 422) and isinstance(detail, str):
         raise RagError(detail)  # the question itself is bad: in-process would say the same
     raise Unavailable(f"HTTP {response.status}: {detail}")
+
+
+def _streamed(
+    response: http.client.HTTPResponse, on_token: Callable[[str], None]
+) -> dict[str, Any]:
+    """Read `POST /ask`'s server-sent events: pieces to `on_token`, then the answer object."""
+    for line in response:
+        data = line.strip().removeprefix(b"data:").strip()
+        if not line.startswith(b"data:") or not data:
+            continue  # blank lines, pings
+        event = json.loads(data)
+        if "token" in event:
+            on_token(str(event["token"]))
+        elif "answer" in event and isinstance(event["answer"], dict):
+            return event["answer"]
+        elif "error" in event:
+            raise Unavailable(f"the server failed while answering: {event['error']}")
+    raise Unavailable("the server closed the stream before the answer")

@@ -5,6 +5,7 @@ settings, writable by others) is ignored."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -135,3 +136,45 @@ def test_the_discovery_file_is_checked(served: Server, tmp_path: Path):
     finally:
         path.write_text(json.dumps(good))
         path.chmod(0o600)
+
+
+def test_every_setting_that_changes_an_answer_changes_the_fingerprint(tmp_path: Path):
+    base = Settings(home=tmp_path, model="smollm2")
+    for change in ({"repack": True}, {"context_sentences": 3}, {"min_confidence": "strict"}):
+        assert resident.fingerprint(base.model_copy(update=change)) != resident.fingerprint(base)
+
+
+@pytest.mark.parametrize("question", [BIDEN, "What colour is the Eiffel Tower?"])
+def test_a_streamed_resident_answer_is_the_same_object(served: Server, question: str):
+    address = resident.find_server(_settings(served))
+    assert address is not None
+    pieces: list[str] = []
+    streamed = resident.ask(address, question, None, on_token=pieces.append)
+    whole = resident.ask(address, question, None)
+    assert _without_timings(streamed) == _without_timings(whole)
+    assert "".join(pieces).strip() == streamed["answer"]  # only verified text was sent
+
+
+def test_rag_ask_on_a_terminal_streams_from_the_server(served: Server):
+    import pty
+
+    before = _asks(served)
+    env = {**os.environ, "RAG_HOME": str(served.home), "RAG_MODEL": "smollm2", "COLUMNS": "200"}
+    chunks: list[bytes] = []
+
+    def read(fd: int) -> bytes:
+        data = os.read(fd, 4096)
+        chunks.append(data)
+        return data
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: `rag ask` with a terminal for its output
+        os.execve(sys.executable, [sys.executable, "-m", "api.cli", "ask", BIDEN], env)
+    with contextlib.suppress(OSError):
+        while read(fd):
+            pass
+    _, status = os.waitpid(pid, 0)
+    shown = b"".join(chunks).decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, shown[-2000:]
+    assert _asks(served) == before + 1  # the server answered, streamed
+    assert "July 2023" in shown and "Sources" in shown
