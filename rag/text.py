@@ -164,11 +164,12 @@ NUMBER_WORDS = {
 
 
 def words(text: str) -> list[str]:
-    """Lower-case word and number tokens; number words become digits, 1,000 becomes 1000."""
+    """Lower-case word and number tokens; number words become digits, 1,000 becomes 1000, and
+    a number is written as its value ("12,500.00" and "12500" are both 12500)."""
     text = text.lower().replace("’", "'").replace("‘", "'")
     text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
     tokens = re.findall(r"\d+(?:\.\d+)?|[a-z]+", re.sub(r"'s\b", "", text))
-    return [NUMBER_WORDS.get(t, t) for t in tokens]
+    return [NUMBER_WORDS.get(t, t.rstrip("0").rstrip(".") if "." in t else t) for t in tokens]
 
 
 stem = Stemmer.Stemmer("english").stemWord

@@ -168,3 +168,13 @@ def test_sentence_selection_counts_longer_forms_of_question_words():
     flat = np.zeros((2, 4), dtype=np.float32)  # equal cosine: only the shared words decide
     chosen = select_sentences("Who leads ISKP?", candidates, flat, np.zeros(4, np.float32), 1)
     assert [s.text for s in chosen] == ["Sanaullah Ghafari is the enigmatic ISKP leader."]
+
+
+def test_an_amount_is_its_value_however_it_is_written():
+    """E-mails write "$12,500.00"; a reply that says "$12,500" or "12,500 dollars" is that."""
+    mail = "As agreed we wired $12,500.00 to Acme Logistics on March 3. We paid Tom $800."
+    question = "What was paid to Acme Logistics?"
+    for reply in ("$12,500", "12,500 dollars", "$12,500.00", "Acme Logistics got $12,500."):
+        assert [c.support for c in ground(reply, question, _sentences(mail), 0.5)] == [(0,)]
+    for wrong in ("$12,000", "$125.00", "$1,250"):
+        assert ground(wrong, question, _sentences(mail), 0.5) == [], wrong
