@@ -204,7 +204,9 @@ CHECKS: dict[str, CheckFn] = {
     "bound": count_bound,
     "coverage": coverage,
 }
-ALWAYS_VETO = frozenset({"planted", "links", "coverage", "numbers"})  # the citation guarantee
+# the citation guarantee: a claim's new words, numbers, names and links are in its quoted support,
+# and a planted instruction supports nothing
+ALWAYS_VETO = frozenset({"planted", "links", "coverage", "numbers", "names"})
 
 
 @dataclass(frozen=True)
