@@ -227,7 +227,8 @@ class LlamaGenerator(Generator):
 
         st = self.path.stat()
         ident = f"{self.path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{llama_cpp.__version__}|"
-        ident += f"{self.llm.n_ctx()}|{np.asarray(prefix, np.int32).tobytes().hex()}"
+        ident += f"{self.llm.n_ctx()}|{self.llm.model_params.use_extra_bufts}|"  # other kernels
+        ident += np.asarray(prefix, np.int32).tobytes().hex()
         return hashlib.sha256(ident.encode()).hexdigest()[:16]
 
     def _save(self) -> bytes:
