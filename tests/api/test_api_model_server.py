@@ -133,7 +133,7 @@ def test_a_model_server_that_hangs_is_a_503_after_rag_llm_timeout(serving, hangi
 
 class _KillingProxy:
     """Forwards loopback TCP to the model server; when the first streamed chunk with text of a
-    reply passes (a streamed request without `logprobs`: not the decline gate's one-token
+    reply passes (a streamed request for more than one token: not the decline gate's one-token
     probe), SIGKILLs the server: it dies in the middle of writing an answer."""
 
     def __init__(self, upstream_port: int, victim) -> None:
@@ -167,7 +167,7 @@ class _KillingProxy:
                 if not back:
                     sent += data
                 dst.sendall(data)
-                reply = b'"stream": true' in sent and b'"logprobs"' not in sent
+                reply = b'"stream": true' in sent and b'"max_tokens": 1,' not in sent
                 if back and reply and b"chat.completion.chunk" in data and b'"content"' in data:
                     self.victim.send_signal(signal.SIGKILL)
                     self.killed.set()
