@@ -188,8 +188,9 @@ def fit(policy: Policy | None = None, out: Path = OUT) -> dict[str, Any]:
             labels.append(y_)
             groups.append(f"{name}:{g}")
             where.append((name, i))
-    names = sorted(rows[0])
-    x = np.array([[r[n] for n in names] for r in rows])
+    names = sorted(set().union(*rows))
+    x = np.array([[r.get(n, np.nan) for n in names] for r in rows])
+    x = np.where(np.isnan(x), np.nanmean(x, axis=0), x)  # unknown: the mean, as at run time
     y = np.array(labels)
     best_c, best, oof = 1.0, -np.inf, np.zeros(len(y))
     for c in (0.01, 0.03, 0.1, 0.3, 1.0, 3.0):

@@ -89,13 +89,7 @@ def features(q: Question, context: list[Sentence], claim: Claim, ev: Evidence) -
     new = new_words(claim.text, q) - YES_NO
     said = content(claim.text)
     p = 0.2 if ev.p_decline is None else min(max(ev.p_decline, 1e-4), 1 - 1e-4)
-    lps = ev.logprobs or ()
     out = {
-        # how sure the model was of the words it wrote (greedy: each its most likely token)
-        "logprob_mean": sum(lps) / len(lps) if lps else 0.0,
-        "logprob_min": max(min(lps), -10.0) / 10 if lps else 0.0,
-        "unsure_share": sum(lp < LOG_HALF for lp in lps) / len(lps) if lps else 0.0,
-        "logprobs_missing": float(not lps),
         "p_decline": p,
         "logit_p_decline": math.log(p / (1 - p)),
         "p_missing": float(ev.p_decline is None),
@@ -119,6 +113,11 @@ def features(q: Question, context: list[Sentence], claim: Claim, ev: Evidence) -
             set(q.words), content(" ".join(s.text for s in context))
         ),
     }
+    lps = ev.logprobs
+    if lps:  # how sure the model was of the words it wrote; unknown (left out) from a server
+        out["logprob_mean"] = sum(lps) / len(lps)
+        out["logprob_min"] = max(min(lps), -10.0) / 10
+        out["unsure_share"] = sum(lp < LOG_HALF for lp in lps) / len(lps)
     passed = dict(claim.evidence)
     for name in CHECKS:
         out[f"check_{name}"] = float(passed.get(name, True))
@@ -141,7 +140,9 @@ class Calibrator:
     meta: dict[str, Any]
 
     def probability(self, x: dict[str, float]) -> float:
-        v = np.array([x.get(n, 0.0) for n in self.names])
+        """P(right); a feature `x` lacks (unknown, e.g. token probabilities from a model server)
+        counts as its mean over the fit data, so it moves nothing."""
+        v = np.array([x.get(n, m) for n, m in zip(self.names, self.mean, strict=True)])
         z = float((v - self.mean) / self.scale @ self.coef + self.intercept)
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 

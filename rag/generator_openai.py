@@ -11,8 +11,10 @@ template. What the pipeline needs beyond the OpenAI API, and where it comes from
 - The context window: RAG_LLM_CTX, else `/props` (llama.cpp), else `max_model_len` in
   `/v1/models` (vLLM), else RAG_N_CTX.
 - The decline gate: a first (streamed) request of one token with `logprobs` + `top_logprobs`
-  reads p(NOT). When the server gave them, the reply is asked for with `logprobs` too: each
-  token's log-probability feeds the confidence (rag/confidence.py), as in this process.
+  reads p(NOT). The reply itself is asked for without logprobs: llama-cpp-python's server
+  computes them over the whole vocabulary per token (qwen1.5b: 42 -> ~190 ms per token), so
+  the confidence goes without the token log-probabilities here (rag/confidence.py treats them
+  as unknown).
   Below the threshold, when that token would be NOT (or sampling is on), the reply is asked for
   with `logit_bias` -100 on the NOT tokens (their ids from the tokenizer endpoint). The bias holds
   for the whole reply, not its first token only as in this process. A server without logprobs:
@@ -320,8 +322,6 @@ class OpenAIGenerator(Generator):
                 ids, texts = self._not_tokens()
                 if ids and stats.p_decline < decline_below and (temperature > 0 or token in texts):
                     body["logit_bias"] = {str(i): -100 for i in ids}
-                body.update(logprobs=True, top_logprobs=1)  # each token's, for the confidence
-                stats.tokens = []
         yield from self._events(body, stats)
 
     def _events(self, body: dict[str, Any], stats: Generation) -> Iterator[str]:
@@ -330,9 +330,6 @@ class OpenAIGenerator(Generator):
                 if (event.get("usage") or {}).get("completion_tokens"):
                     stats.completion_tokens = int(event["usage"]["completion_tokens"])
                 for choice in event.get("choices") or []:
-                    if stats.tokens is not None:
-                        for item in (choice.get("logprobs") or {}).get("content") or []:
-                            stats.tokens.append((str(item["token"]), float(item["logprob"])))
                     text = (choice.get("delta") or {}).get("content")
                     if text is not None and choice.get("finish_reason") is None:
                         stats.completion_tokens += 1

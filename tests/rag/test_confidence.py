@@ -20,10 +20,26 @@ def test_the_shipped_calibration_knows_every_feature_the_code_computes():
     cal = Calibrator.load()
     q = parse("Who leads ISKP?")
     (claim,) = grounding.ground("Sanaullah Ghafari leads ISKP.", q, _context(TEXT), 0.5)
-    x = features(q, _context(TEXT), claim, Evidence(p_decline=0.05, hit_rank=1))
+    lps = (-0.3, -0.01, -0.02, -0.9)
+    x = features(q, _context(TEXT), claim, Evidence(p_decline=0.05, hit_rank=1, logprobs=lps))
     assert set(cal.names) == set(x)
     assert 0.0 < cal.probability(x) < 1.0
     assert cal.levels["lenient"] <= cal.levels["balanced"] <= cal.levels["strict"]
+
+
+def test_unknown_token_probabilities_count_as_their_mean():
+    """A model server gives no token log-probabilities: those features are left out, and a
+    left-out feature moves the probability as its mean over the fit data would (not at all)."""
+    cal = Calibrator.load()
+    q = parse("Who leads ISKP?")
+    (claim,) = grounding.ground("Sanaullah Ghafari leads ISKP.", q, _context(TEXT), 0.5)
+    unknown = features(q, _context(TEXT), claim, Evidence(p_decline=0.05, hit_rank=1))
+    assert not {"logprob_mean", "logprob_min", "unsure_share"} & set(unknown)
+    means = dict(zip(cal.names, cal.mean, strict=True))
+    at_mean = {**unknown, **{n: means[n] for n in ("logprob_mean", "logprob_min", "unsure_share")}}
+    assert cal.probability(unknown) == pytest.approx(cal.probability(at_mean))
+    unsure = {**unknown, "logprob_mean": -2.0, "logprob_min": -1.0, "unsure_share": 1.0}
+    assert cal.probability(unsure) != pytest.approx(cal.probability(unknown))
 
 
 def test_a_likelier_decline_lowers_the_confidence():

@@ -109,12 +109,8 @@ def test_the_same_answers_as_in_process_on_seed_questions(
         assert b.timings.prompt_tokens == a.timings.prompt_tokens
         assert b.p_decline is not None and a.p_decline is not None
         assert b.p_decline == pytest.approx(a.p_decline, abs=0.02)
-        assert a.tokens and b.tokens  # each token's log-probability, from either backend
-        assert "".join(t for t, _ in b.tokens).strip() == b.raw
-        assert [t for t, _ in b.tokens][:3] == [t for t, _ in a.tokens][:3]
-        assert all(lp <= 0 for _, lp in b.tokens + a.tokens)
-        assert [lp for _, lp in b.tokens][1:4] == pytest.approx(
-            [lp for _, lp in a.tokens][1:4], abs=0.05
-        )
+        assert a.tokens and b.tokens is None  # in process only: see generator_openai
+        assert "".join(t for t, _ in a.tokens).strip() == a.raw
+        assert all(lp <= 0 for _, lp in a.tokens)
         answered += not a.declined
     assert answered  # a model that declines everything proves nothing
