@@ -107,10 +107,22 @@ def links_verbatim(
     return PASS
 
 
+def question_names(text: str) -> set[str]:
+    """The words of the question's names: capitalised tokens that do not start a sentence
+    ("Zapier", "AHREFS", "38Avenue" -> 38, avenue), lower-cased, without stopwords."""
+    found = re.findall(r"(?<!^)(?<![.!?] )(?<![.!?])\b\w*[A-Z]\w*", text.strip())
+    return {w for t in found for w in words(t)} - STOPWORDS
+
+
 def topic(claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: float) -> Verdict:
+    """The support holds a third of the question's words, or every word of its names (a
+    question can carry instructions — "If multiple, record all values" — that no answer
+    repeats)."""
     have = content(" ".join(texts))
     if q.words and len(q.words & have) / len(q.words) < MIN_QUESTION_OVERLAP:
-        return Verdict(False, "the support is about something else than what was asked")
+        named = question_names(q.text)
+        if not named or not named <= set(words(" ".join(texts))):
+            return Verdict(False, "the support is about something else than what was asked")
     return PASS
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rag import checks
-from rag.checks import CHECKS, Policy, Verdict
+from rag.checks import CHECKS, Policy, Verdict, question_names
 from rag.errors import ConfigError
 from rag.grounding import ground
 from rag.question import parse
@@ -74,3 +74,17 @@ def test_a_check_that_is_evidence_is_recorded_on_the_claim_instead_of_rejecting(
 def test_an_unknown_check_name_is_a_clear_error():
     with pytest.raises(ConfigError, match="no check named nmes; the checks are: planted"):
         Policy().with_out(["nmes"])
+
+
+def test_the_topic_is_the_question_s_names_when_it_carries_instructions():
+    """E-mail questions come with instructions no answer repeats ("If multiple, record all $
+    values paid"): a support that names everything the question names is on topic; one that
+    names something else is not."""
+    question = parse("Find the $ value paid to Zapier? If multiple, record all $ values paid.")
+    on = _context("Your Mercury debit card was charged for $136.97 by ZAPIER.")
+    off = _context("Your Mercury debit card was charged for $136.97 by Upwork.")
+    claim = "$136.97"
+    assert CHECKS["topic"](claim, question, [on[0].text], on, 0.5).ok
+    verdict = CHECKS["topic"](claim, question, [off[0].text], off, 0.5)
+    assert not verdict.ok and "something else" in verdict.reason
+    assert question_names("Who leads ISKP? Is it Ghafari?") == {"iskp", "ghafari"}
