@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from rag.errors import USER_ERRORS, RagError
@@ -27,7 +28,7 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from rag.config import Settings
     from rag.pipeline import Pipeline
-    from rag.types import Answer
+    from rag.types import Answer, Citation
 
 app = typer.Typer(
     add_completion=False,
@@ -93,6 +94,13 @@ def _pipeline(model: Path | None = None, **overrides: Any) -> Pipeline:
     return Pipeline(_settings(model, **overrides))
 
 
+def where(c: Citation) -> str:
+    """ "report.pdf, p. 12, Install › Requirements": the source, its page, its section."""
+    return ", ".join(
+        x for x in (c.source, f"p. {c.page}" if c.page else "", c.section) if x
+    )
+
+
 def _print_answer(answer: Answer) -> None:
     style = "yellow" if answer.declined else "bold"
     out.print(Text(answer.answer, style=style))
@@ -100,7 +108,7 @@ def _print_answer(answer: Answer) -> None:
         out.print("\n[dim]Sources[/dim]")
         for c in answer.citations:
             out.print(
-                f"[cyan][{c.n}][/cyan] {c.source} [dim]chars {c.start}–{c.end}[/dim]",
+                f"[cyan][{c.n}][/cyan] {escape(where(c))} [dim]chars {c.start}–{c.end}[/dim]",
                 highlight=False,
             )
             out.print(Text(f"    “{c.quote}”", style="dim"))
@@ -335,7 +343,7 @@ def eval_command(
         str,
         typer.Option(
             "--set",
-            help="seed, clapnq, squad2, an injection set (bipia, bipia-clean, bipia-fit, "
+            help="seed, realdocs, clapnq, squad2, an injection set (bipia, bipia-clean, bipia-fit, "
             "bipia-fit-clean, canary, canary-clean) or a JSONL question file",
         ),
     ] = "seed",

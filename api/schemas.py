@@ -39,6 +39,12 @@ class CitationOut(BaseModel):
     start: int = Field(description="character offset of the quote in the document's text")
     end: int
     quote: str = Field(description="the cited sentence, verbatim")
+    page: int | None = Field(
+        default=None, description="the page (PDF) or slide (PPTX) the quote is on; null if none"
+    )
+    section: str = Field(
+        default="", description='the headings above the quote, "Chapter › Section" ("" if none)'
+    )
 
 
 class TimingsOut(BaseModel):

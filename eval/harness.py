@@ -26,6 +26,8 @@ from rag.config import DEFAULT_CORPUS, ROOT, Settings
 from rag.errors import ConfigError
 
 SEED_SET = ROOT / "eval" / "questions" / "seed.jsonl"
+REALDOCS_SET = ROOT / "eval" / "questions" / "realdocs.jsonl"
+REALDOCS_FILES = ROOT / "eval" / "realdocs" / "files"  # eval/realdocs/README.md: sources, licences
 FIELDS = ("id", "question", "answers", "evidence", "type")
 _MARKERS = re.compile(r"\s*(?:\[\d+\])+")
 Record = dict[str, Any]
@@ -97,13 +99,17 @@ def load_set(cfg: EvalConfig) -> QuestionSet:
         return QuestionSet("squad2", questions, corpora=corpora, stratified=True)
     if cfg.set == "seed":
         return QuestionSet("seed", read_jsonl(SEED_SET), files=[DEFAULT_CORPUS])
+    if cfg.set == "realdocs":  # one index of all the real files, as a person would have them
+        if not REALDOCS_FILES.is_dir():
+            raise ConfigError(f"{REALDOCS_FILES} is missing; it is part of the repository")
+        return QuestionSet("realdocs", read_jsonl(REALDOCS_SET), files=[REALDOCS_FILES])
     if cfg.set in injection.SETS:
         questions, passages = injection.load(cfg.set)
         return QuestionSet(cfg.set, questions, passages=passages)
     path = Path(cfg.set)
     if not path.is_file():
         raise ConfigError(
-            f"question set {cfg.set!r} not found; use seed, clapnq, squad2, "
+            f"question set {cfg.set!r} not found; use seed, realdocs, clapnq, squad2, "
             f"{', '.join(injection.SETS)} or a JSONL file"
         )
     files = cfg.corpus or [DEFAULT_CORPUS]

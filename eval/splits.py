@@ -1,7 +1,8 @@
 """Fixed fit/report halves of every labelled set: fit (and tune) on one, publish the other.
 
 A question's half follows its *group* — the unit whose questions share evidence: the SQuAD
-paragraph, the ClapNQ question (each has its own passage), the seed question — so no passage
+paragraph, the ClapNQ question (each has its own passage), the seed question, the real
+document's file — so no passage
 is on both sides. `half(group)` hashes the group with a fixed salt; the ids of each half are
 committed in `eval/splits/<set>.json` (written by `python -m eval.splits`), and a test checks
 that the function still gives them, so the split cannot drift.
@@ -51,10 +52,13 @@ def pick(questions: list[dict[str, Any]], which: str | None) -> list[dict[str, A
 def labelled_sets() -> dict[str, list[dict[str, Any]]]:
     """Every labelled set this repository splits (those whose data is present)."""
     from eval import clapnq, squad
-    from eval.harness import SEED_SET, read_jsonl
+    from eval.harness import REALDOCS_SET, SEED_SET, read_jsonl
     from rag.errors import ConfigError
 
-    sets: dict[str, list[dict[str, Any]]] = {"seed": read_jsonl(SEED_SET)}
+    sets: dict[str, list[dict[str, Any]]] = {
+        "seed": read_jsonl(SEED_SET),
+        "realdocs": read_jsonl(REALDOCS_SET),  # grouped by file: no file is on both sides
+    }
     for name, loader in (("clapnq", clapnq.load), ("squad2", squad.load)):
         try:
             sets[name] = loader()[0]

@@ -26,7 +26,7 @@ MENTION = re.compile(
     rf"|\b(?P<d2>\d{{1,2}})\s+(?P<m2>{_FULL_MONTH})\s+(?P<y2>\d{{4}})\b"
     rf"|\b(?P<m3>{_FULL_MONTH})\s+(?P<y3>\d{{4}})\b"
     rf"|\b(?P<m4>{_FULL_MONTH})\s+(?P<d4>\d{{1,2}})\b"
-    r"|\b(?P<y5>(?:19|20)\d{2})\b"
+    r"|(?<!\d-)\b(?P<y5>(?:19|20)\d{2})\b(?!-\d)"  # not the year of an ISO date (2023-06-10)
 )
 WHEN_QUESTION = re.compile(
     r"^\s*(?:when\b|on what date|in what year|in which year|what (?:year|date|month)\b)",

@@ -33,7 +33,7 @@ from rag.config import Settings
 from rag.documents import LoadedDocument, iter_files, load_bytes, load_file
 from rag.errors import BadQuestionError, DocumentError
 from rag.generator import Generation, Generator, make_generator
-from rag.prompt import EXAMPLES, answer_messages, condense_messages
+from rag.prompt import EXAMPLES, answer_messages, condense_messages, source_text
 from rag.question import Question, parse
 from rag.store import Store, Upsert, open_store
 from rag.types import Answer, Chunk, DocumentInfo, Hit, Sentence, Timings
@@ -198,7 +198,7 @@ class Pipeline:
             for doc in docs:
                 old = stored[doc.doc_id].info if doc.doc_id in stored else None
                 chunks = chunk_document(
-                    doc.doc_id, doc.source, doc.text, s.chunk_chars, s.chunk_overlap
+                    doc.doc_id, doc.source, doc.text, s.chunk_chars, s.chunk_overlap, doc.parts
                 )
                 # unchanged = same text cut the same way (new chunk settings re-chunk it)
                 if (
@@ -340,7 +340,7 @@ class Pipeline:
             return Answer(grounding.DECLINE_TEXT, True, [], timings, hits)
         fitted = fit_answer(
             question,
-            [s.text for s in sentences],
+            [source_text(s.text, s.kind, s.chunk.title) for s in sentences],
             build,
             self._count,
             generator.n_ctx(),

@@ -55,6 +55,14 @@ CONDENSE = (
 CITE_MARK = re.compile(r" ?\[\d+\]")  # the [n] after a cited sentence
 
 
+def source_text(text: str, kind: str, section: str) -> str:
+    """A context sentence as the model sees it: a list item, table row, code line or heading
+    does not stand alone, so it is led by its section's heading path; prose is shown as is."""
+    if kind in ("paragraph", "caption") or not section:
+        return text
+    return f"({section}) {text}"
+
+
 def last_exchange(history: list[dict[str, str]]) -> list[dict[str, str]]:
     """The last user turn of `history` and what followed it (its answer)."""
     users = [i for i, m in enumerate(history) if m["role"] == "user"]

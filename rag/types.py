@@ -19,10 +19,20 @@ class Chunk:
     end: int
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, document offsets
     flagged: tuple[int, ...] = ()  # sentences that address the assistant (rag.injection)
+    kinds: tuple[str, ...] = ()  # per sentence: the block it is from ("paragraph", "row", …)
+    pages: tuple[int, ...] = ()  # per sentence: its page (1-based; 0 where a format has none)
 
     def sentence_list(self) -> list[Sentence]:
         return [
-            Sentence(self, self.text[s - self.start : e - self.start], s, e, i in self.flagged)
+            Sentence(
+                self,
+                self.text[s - self.start : e - self.start],
+                s,
+                e,
+                i in self.flagged,
+                self.kinds[i] if i < len(self.kinds) else "paragraph",
+                self.pages[i] if i < len(self.pages) else 0,
+            )
             for i, (s, e) in enumerate(self.sentences)
         ]
 
@@ -36,6 +46,8 @@ class Sentence:
     start: int
     end: int
     flagged: bool = False  # an instruction planted in the document: never context or support
+    kind: str = "paragraph"  # the block it is from: paragraph, item, row, code, caption, …
+    page: int = 0  # 1-based page (PDF) or slide (PPTX); 0 where the format has none
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,8 @@ class Citation:
     start: int
     end: int
     quote: str
+    page: int | None = None  # the page (PDF) or slide (PPTX) the quote starts on
+    section: str = ""  # the path of headings above the quote ("Install › Requirements")
 
 
 @dataclass

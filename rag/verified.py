@@ -122,7 +122,16 @@ class VerifiedReply:
                 self._numbered[key] = len(self.citations) + 1
                 n = self._numbered[key]
                 self.citations.append(
-                    Citation(n, s.chunk.source, s.chunk.id, s.start, s.end, s.text)
+                    Citation(
+                        n,
+                        s.chunk.source,
+                        s.chunk.id,
+                        s.start,
+                        s.end,
+                        s.text,
+                        s.page or None,
+                        s.chunk.title,
+                    )
                 )
             marks.append(f"[{self._numbered[key]}]")
         part = f"{claim.text} {''.join(marks)}"

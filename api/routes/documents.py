@@ -54,7 +54,7 @@ def plain_name(name: str | None) -> str:
     responses=error_responses(400, 413, 415, 422),
 )
 async def upload(file: UploadFile, state: StateDep, pipeline: PipelineDep) -> UploadResult:
-    """Add (or update) one document: .txt .md .html .pdf .docx."""
+    """Add (or update) one document: .pdf .docx .odt .epub .pptx .xlsx .csv .html .md .txt."""
     name = plain_name(file.filename)
     limit = int(state.settings.max_upload_mb * 1_000_000)
     data = await file.read(limit + 1)

@@ -150,9 +150,12 @@ function renderChats() {
   }
 }
 
+// "report.pdf, p. 12, Install › Requirements": where a citation's quote is
+function where(c) { return [c.source, c.page ? `p. ${c.page}` : "", c.section || ""].filter(Boolean).join(", "); }
+
 function citationsText(final) {
   if (!final.citations.length) return final.answer;
-  const lines = final.citations.map((c) => `[${c.n}] ${c.source}, characters ${c.start}–${c.end}: “${c.quote}”`);
+  const lines = final.citations.map((c) => `[${c.n}] ${where(c)}, characters ${c.start}–${c.end}: “${c.quote}”`);
   return `${final.answer}\n\nSources:\n${lines.join("\n")}`;
 }
 
@@ -211,7 +214,7 @@ function showAnswer(c, turn, box) {
       passage = el("div", "passage");
       passage.append(
         el("blockquote", "quote", `“${cite.quote}”`),
-        el("div", "where", `[${cite.n}] ${cite.source} · characters ${cite.start}–${cite.end}`),
+        el("div", "where", `[${cite.n}] ${where(cite)} · characters ${cite.start}–${cite.end}`),
         button("Show in the document", "in-context", () => showContext(cite)),
       );
       box.insertBefore(passage, answer.nextSibling);
@@ -222,7 +225,7 @@ function showAnswer(c, turn, box) {
   if (final.citations.length) {
     const list = el("ol", "sources");
     list.setAttribute("aria-label", "sources");
-    for (const ci of final.citations) list.append(el("li", "", `${ci.source} (characters ${ci.start}–${ci.end})`));
+    for (const ci of final.citations) list.append(el("li", "", `${where(ci)} (characters ${ci.start}–${ci.end})`));
     box.append(list);
   }
   if (turn.searched && turn.searched !== turn.q) box.append(el("div", "searched", `searched for: ${turn.searched}`));
@@ -418,7 +421,7 @@ function deleteChat(id) {
 // ---- the passage in its document ---------------------------------------------------------
 async function showContext(cite) {
   const dlg = $("context"), text = $("context-text");
-  $("context-where").textContent = `${cite.source} · characters ${cite.start}–${cite.end}`;
+  $("context-where").textContent = `${where(cite)} · characters ${cite.start}–${cite.end}`;
   text.textContent = "Loading…";
   dlg.showModal();
   try {

@@ -475,11 +475,15 @@ def _chunk_dict(c: Chunk) -> dict[str, Any]:
     d = asdict(c)
     d["sentences"] = [list(s) for s in c.sentences]
     d["flagged"] = list(c.flagged)
+    d["kinds"] = list(c.kinds)
+    d["pages"] = list(c.pages)
     return d
 
 
 def _chunk(d: dict[str, Any]) -> Chunk:
     d["sentences"] = tuple(tuple(s) for s in d.get("sentences", ()))
+    d["kinds"] = tuple(d.get("kinds", ()))  # absent in indexes written before 0.5
+    d["pages"] = tuple(d.get("pages", ()))
     if "flagged" in d:
         d["flagged"] = tuple(d["flagged"])
     else:  # written before planted instructions were flagged: flag them now

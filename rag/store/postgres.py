@@ -91,7 +91,15 @@ def _tables(dim: int) -> list[str]:
             n integer NOT NULL, start_char integer NOT NULL, end_char integer NOT NULL,
             flagged boolean NOT NULL, embedding vector({dim}) NOT NULL,
             PRIMARY KEY (chunk_id, n))""",
+        *SENTENCE_COLUMNS,
     ]
+
+
+# added in 0.5 (a sentence's block kind and page): databases made before get them on open
+SENTENCE_COLUMNS = [
+    "ALTER TABLE rag_sentences ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'paragraph'",
+    "ALTER TABLE rag_sentences ADD COLUMN IF NOT EXISTS page integer NOT NULL DEFAULT 0",
+]
 
 
 # dense and full-text rankings of `n` each, fused by reciprocal rank, top `k` with their rows
@@ -182,6 +190,12 @@ class PostgresStore(Store):
                     conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
                 for sql in _tables(self.dim):
                     conn.execute(sql)
+            elif not conn.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_name = 'rag_sentences' "
+                "AND column_name = 'page'"
+            ).fetchone():
+                for sql in SENTENCE_COLUMNS:
+                    conn.execute(sql)
             conn.execute(
                 "INSERT INTO rag_meta VALUES ('schema', %s), ('embed_model', %s), ('dim', %s) "
                 "ON CONFLICT (key) DO NOTHING",
@@ -264,7 +278,8 @@ class PostgresStore(Store):
         """Chunks from `CHUNK_COLUMNS` rows, with their sentences (and their vectors cached)."""
         sentences: dict[str, list[tuple]] = {r[0]: [] for r in rows}
         for row in conn.execute(
-            "SELECT chunk_id, start_char, end_char, flagged, embedding FROM rag_sentences "
+            "SELECT chunk_id, start_char, end_char, flagged, embedding, kind, page "
+            "FROM rag_sentences "
             "WHERE chunk_id = ANY(%s) ORDER BY chunk_id, n",
             ([r[0] for r in rows],),
         ):
@@ -284,8 +299,10 @@ class PostgresStore(Store):
                         text,
                         start,
                         end,
-                        tuple((a, b) for a, b, _, _ in sents),
+                        tuple((s[0], s[1]) for s in sents),
                         tuple(i for i, s in enumerate(sents) if s[2]),
+                        tuple(s[4] for s in sents),
+                        tuple(s[5] for s in sents),
                     )
                 )
                 vecs = [_vector(s[3]) for s in sents]
@@ -378,9 +395,18 @@ class _PostgresWriter(Writer):
                 )
                 cur.executemany(
                     "INSERT INTO rag_sentences (chunk_id, n, start_char, end_char, flagged, "
-                    "embedding) VALUES (%s, %s, %s, %s, %s, %s)",
+                    "embedding, kind, page) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                     [
-                        (c.id, i, a, b, flagged, np.asarray(vec, dtype=np.float32))
+                        (
+                            c.id,
+                            i,
+                            a,
+                            b,
+                            flagged,
+                            np.asarray(vec, dtype=np.float32),
+                            c.kinds[i] if i < len(c.kinds) else "paragraph",
+                            c.pages[i] if i < len(c.pages) else 0,
+                        )
                         for c, i, a, b, flagged, vec in iter_sentence_rows(
                             chunks, upsert.sentence_vectors
                         )

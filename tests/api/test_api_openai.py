@@ -19,9 +19,10 @@ def _check_citations(citations: list[dict]) -> None:
     text = DEFAULT_CORPUS.read_text()
     assert citations
     for n, c in enumerate(citations, 1):
-        assert set(c) == {"n", "source", "chunk_id", "start", "end", "quote"}
+        assert set(c) == {"n", "source", "chunk_id", "start", "end", "quote", "page", "section"}
         assert c["n"] == n and c["source"] == DEFAULT_CORPUS.name
         assert text[c["start"] : c["end"]] == c["quote"]  # verbatim, at its span
+        assert c["page"] is None and isinstance(c["section"], str)  # plain text has no pages
 
 
 def _ask(client: OpenAI, question: str) -> tuple[str, list[dict]]:

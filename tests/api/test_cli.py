@@ -62,7 +62,7 @@ def test_ask_json_prints_exactly_one_object_of_the_documented_shape(home: Path):
     }
     assert obj["citations"], obj
     for c in obj["citations"]:
-        assert set(c) == {"n", "source", "chunk_id", "start", "end", "quote"}
+        assert set(c) == {"n", "source", "chunk_id", "start", "end", "quote", "page", "section"}
         assert c["source"] == "afghanistan-counterterrorism-mei-2024.txt"
 
 

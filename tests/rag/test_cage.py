@@ -19,7 +19,8 @@ def test_a_reader_past_its_memory_or_cpu_limit_is_stopped():
         read_caged(PARAGRAPHS, "tags.html", Limits(memory_mb=256))
     with pytest.raises(DocumentError, match=r"more than 1 s of CPU \(RAG_PARSER_SECONDS"):
         read_caged(PARAGRAPHS, "tags.html", Limits(seconds=1))
-    assert "opened in 1921" in read_caged(text_pdf("It opened in 1921."), "ok.pdf", Limits())
+    blocks = read_caged(text_pdf("It opened in 1921."), "ok.pdf", Limits())
+    assert [(b.kind, b.text, b.page) for b in blocks] == [("paragraph", "It opened in 1921.", 1)]
 
 
 def test_an_ingest_batch_with_bombs_goes_on(pipeline, docs_dir: Path):
@@ -30,3 +31,17 @@ def test_an_ingest_batch_with_bombs_goes_on(pipeline, docs_dir: Path):
     assert sorted(report.added) == ["bees.txt", "harbour.html", "pier.pdf", "volcano.md"]
     reasons = dict((Path(source).name, message) for source, message in report.errors)
     assert "zip bomb" in reasons["bomb.docx"] and "decompress" in reasons["bomb.pdf"]
+
+
+def test_the_reader_is_this_project_s_whatever_folder_it_is_called_from(tmp_path, monkeypatch):
+    """`python -m rag.cage` put the caller's folder first on the path: a `rag/` package there
+    (another project, or a planted one) was imported as the reader."""
+    planted = tmp_path / "rag"
+    planted.mkdir()
+    (planted / "__init__.py").write_text("")
+    (planted / "cage.py").write_text(
+        'import sys\nsys.stdout.write(\'OK\\n[["paragraph", "planted", 0, 0]]\')\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    blocks = read_caged(b"<p>Real text.</p>", "page.html", Limits())
+    assert [b.text for b in blocks] == ["Real text."]

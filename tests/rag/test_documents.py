@@ -42,7 +42,7 @@ def test_text_html_pdf_docx_are_read(tmp_path: Path):
     d.save(tmp_path / "b.docx")
     assert load_file(tmp_path / "b.docx", MB).text == "The bridge is 400 metres long."
     md = load_bytes(b"# Title\r\n\r\nSome   text.\n", "x.md", MB)
-    assert md.text == "# Title\nSome text." and md.title == "# Title"
+    assert md.text == "Title\nSome text." and md.title == "Title"  # Markdown is parsed
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,10 @@ def test_text_html_pdf_docx_are_read(tmp_path: Path):
         ("café".encode("latin-1"), "latin.txt", "not valid UTF-8"),
         (b"%PDF-1.4 garbage", "broken.pdf", "broken PDF"),
         (b"PK not a zip", "broken.docx", "not a readable .docx"),
-        (b"hello", "sheet.xlsx", "unsupported type"),
+        (b"hello", "sheet.xls", "unsupported type"),
+        (b"hello", "sheet.xlsx", "not a readable .xlsx"),
+        (b"PK not a zip", "slides.pptx", "not a readable .pptx"),
+        (b"a,b\n1,2", "latin.epub", "not a readable .epub"),
         (b"x" * (MB + 1), "big.txt", "over the 1 MB limit"),
     ],
 )

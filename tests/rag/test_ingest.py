@@ -111,7 +111,7 @@ def test_sentence_vectors_follow_their_chunks(
     pipeline.ingest([docs_dir])
     pipeline.remove("bees.txt")
     (docs_dir / "volcano.md").write_text(
-        "# Volcanoes\nMount Fuji last erupted in 1707. It is tall.\n"
+        "# Volcanoes\nMount Fuji last erupted in 1707. Its crater is 780 metres wide.\n"
     )
     pipeline.ingest([docs_dir])
     store = Generation.open(settings.index_dir, embedder.model_id, embedder.dim)

@@ -41,3 +41,13 @@ def test_default_model_condenses_a_follow_up_about_the_latest_topic(settings, em
     standalone = p.condense("And when did it happen?", ISKP + CROCUS)
     assert "crocus" in standalone.lower(), standalone
     assert "logari" not in standalone.lower() and "lead" not in standalone.lower(), standalone
+
+
+def test_a_unit_that_does_not_stand_alone_is_shown_with_its_section():
+    from rag.prompt import source_text
+
+    assert source_text("Hire two engineers", "item", "Budget 2025") == (
+        "(Budget 2025) Hire two engineers"
+    )
+    # prose (every sentence of a plain-text file such as the default essay) is shown as it is
+    assert source_text("Tea is grown in Assam.", "paragraph", "Crops") == "Tea is grown in Assam."

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.errors import IndexMismatchError, NotFoundError
 from rag.pipeline import Pipeline
@@ -111,3 +112,23 @@ def test_a_second_process_sees_new_documents_without_reopening(
     pipe.remove("volcano.md")
     assert reader.documents() == [] and _search(reader, "Etna") == []
     reader.store.close()
+
+
+def test_units_keep_their_kind_page_and_section(pipe: Pipeline):
+    """A real slide deck: each sentence's kind and slide (page) and each chunk's section path are
+    stored and come back as they were made."""
+    from eval.extraction import REALDOCS
+    from rag.documents import load_file
+
+    path = REALDOCS / "files" / "ejpecp-readme.pptx"
+    pipe.ingest([path])
+    doc = load_file(path, 50_000_000)
+    made = chunk_document(doc.doc_id, doc.source, doc.text, parts=doc.parts)
+    stored = pipe.store.chunks_of(doc.doc_id)
+    assert [(c.id, c.title, c.kinds, c.pages) for c in stored] == [
+        (c.id, c.title, c.kinds, c.pages) for c in made
+    ]
+    assert {"item", "heading"} <= {k for c in stored for k in c.kinds}
+    assert max(p for c in stored for p in c.pages) == 10  # ten slides
+    unit = next(s for c in stored for s in c.sentence_list() if "Python2 script" in s.text)
+    assert (unit.kind, unit.page, unit.chunk.title) == ("item", 4, "FILE LIST")
