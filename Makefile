@@ -42,15 +42,15 @@ rebuild-llama: ## rebuild llama-cpp-python for this CPU (LLAMA_TIER=auto|avx2|av
 	rm -rf "$$($(PY) scripts/llama_build.py dir --version $(LLAMA_VERSION))" $(VENV)/.llama-* $(VENV)/.smoke-*
 	$(MAKE) $(SMOKE_STAMP)
 
-$(MODEL_STAMPS) &: $(BIN)/.installed rag/models.json
-	$(BIN)/python -m rag.models fetch qwen1.5b smollm2
+$(MODEL_STAMPS) &: $(BIN)/.installed rag/generation/models.json
+	$(BIN)/python -m rag.generation.models fetch qwen1.5b smollm2
 
 models: $(MODEL_STAMPS) ## assemble and verify the model files in models/
 
 # A multi-token decode in a child process: a llama.cpp build this CPU cannot run stops here with
 # the fix, not later as a bare "Segmentation fault" in `rag ask`.
 $(SMOKE_STAMP): $(LLAMA_STAMP) $(MODEL_STAMPS)
-	$(BIN)/python -m rag.selfcheck $(MODEL_FILES)
+	$(BIN)/python -m rag.generation.selfcheck $(MODEL_FILES)
 	@touch $@
 
 smoke: $(SMOKE_STAMP) ## check that llama.cpp runs on this CPU (a multi-token decode)

@@ -1,5 +1,6 @@
-"""The `rag` command line: the CLI face over `rag/` (the core), `api/` (`serve`) and `eval/`
-(`eval`). It lives here, above the core, so `rag/` never imports the web server or the harness.
+"""The `rag` command line: the CLI face over `rag/` (the core) and `api/` (`serve`); other packages
+add commands as plugins (`load_plugins`: `eval/command.py` adds `rag eval`). It lives here, above
+the core, so `rag/` never imports the web server, and it never imports the harness.
 Library errors become one line on stderr and exit code 1.
 
 Each command imports what it uses inside its function: `rag --help` loads typer and rich only,
@@ -12,7 +13,8 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -184,10 +186,10 @@ def ask(
 def _ask_resident(
     settings: Settings, question: str, k: int | None, stream: bool = False
 ) -> Answer | None:
-    """The answer of a running `rag serve` for the same index and settings (rag/resident.py),
+    """The answer of a running `rag serve` for the same index and settings (api/resident.py),
     or None when there is none or it cannot take the question now. `stream`: show the verified
     text as it arrives (on a terminal)."""
-    from rag import resident
+    from api import resident
     from rag.store import read_documents
     from rag.types import Answer
 
@@ -261,7 +263,7 @@ def ingest(
             TimeRemainingColumn,
         )
 
-        from rag.documents import iter_files
+        from rag.ingest.documents import iter_files
 
         total = sum(1 for _ in iter_files(paths))
         columns = (
@@ -329,81 +331,12 @@ def remove(doc: Annotated[str, typer.Argument(help="a document id or source name
 @app.command()
 def models(names: Annotated[list[str] | None, typer.Argument()] = None) -> None:
     """Assemble and verify model files (default: the answer model and the test model)."""
-    from rag.models import fetch
+    from rag.generation.models import fetch
 
     with errors_to_exit():
         folder = _settings().models_dir
         for name in names or ["qwen1.5b", "smollm2"]:
             fetch(name, folder, log=lambda m: err.print(m, highlight=False))
-
-
-@app.command("eval")
-def eval_command(
-    set_: Annotated[
-        str,
-        typer.Option(
-            "--set",
-            help="seed, realdocs, clapnq, squad2, an injection set (bipia, bipia-clean, bipia-fit, "
-            "bipia-fit-clean, canary, canary-clean) or a JSONL question file",
-        ),
-    ] = "seed",
-    split: Annotated[
-        str | None,
-        typer.Option("--split", help="fit or report: one fixed half of the set (eval/splits.py)"),
-    ] = None,
-    model: Annotated[Path | None, typer.Option(help="a GGUF file to answer with")] = None,
-    k: Annotated[int | None, typer.Option("--k", min=1, max=50, help="chunks to retrieve")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="questions to ask")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="default eval/runs/<set>")] = None,
-    compare: Annotated[
-        tuple[Path, Path] | None,
-        typer.Option("--compare", help="two report.json files or run folders: A B"),
-    ] = None,
-    clapnq_dir: Annotated[
-        Path | None, typer.Option(help="ClapNQ dev files (default ../shared/benchmarks/clapnq)")
-    ] = None,
-    corpus: Annotated[
-        list[Path] | None, typer.Option(help="documents for a JSONL set (default: corpus/)")
-    ] = None,
-    squad_dir: Annotated[
-        Path | None, typer.Option(help="SQuAD 2.0 files (default ../shared/benchmarks/squad2)")
-    ] = None,
-    reground: Annotated[
-        Path | None,
-        typer.Option(
-            "--reground",
-            help="a run folder: replay its stored replies through today's grounding, no model "
-            "(--out defaults to <RUN>-reground)",
-        ),
-    ] = None,
-    without: Annotated[
-        list[str] | None,
-        typer.Option("--without", help="with --reground: switch a check off (rag/checks.py)"),
-    ] = None,
-) -> None:
-    """Score a question set (retrieval, answers, citations, abstention, latency); resumable."""
-    from eval import cli as eval_cli
-    from eval.harness import EvalConfig
-
-    with errors_to_exit():
-        if compare:
-            eval_cli.run_compare(compare[0], compare[1], out)
-            return
-        if reground is not None:
-            eval_cli.run_reground(reground, out_dir, _settings(), out, tuple(without or ()))
-            return
-        cfg = EvalConfig(
-            set_,
-            out_dir,
-            k,
-            limit,
-            model,
-            clapnq_dir,
-            list(corpus or []),
-            split=split,
-            squad_dir=squad_dir,
-        )
-        eval_cli.run(cfg, out, err)
 
 
 @app.command()
@@ -415,9 +348,9 @@ def serve(
     with errors_to_exit():
         import uvicorn
 
+        from api import resident
         from api.main import create_app
         from api.security import serve_warnings
-        from rag import resident
 
         settings = _settings()
         if host not in settings.allowed_hosts and host not in ("0.0.0.0", "::"):
@@ -432,6 +365,32 @@ def serve(
         finally:
             resident.withdraw(announced)
 
+
+@dataclass(frozen=True)
+class Host:
+    """What a plugin's commands get from the CLI: its consoles, its error edge (a user error is
+    one line and exit 1) and its settings (`settings(model=None, **overrides)`)."""
+
+    out: Console
+    err: Console
+    errors_to_exit: Callable[[], AbstractContextManager[None]]
+    settings: Callable[..., Settings]
+
+
+def load_plugins() -> None:
+    """Commands other packages add, the way simonw/llm plugins add theirs: each entry point of
+    the group `rag.commands` is a `register(app, host)` (`eval` adds `rag eval` this way, so the
+    CLI never imports the harness). A plugin that fails to load is named and skipped."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="rag.commands"):
+        try:
+            ep.load()(app, Host(out, err, errors_to_exit, _settings))
+        except Exception as exc:  # a broken plugin must not take the CLI down
+            err.print(f"[yellow]warning:[/yellow] plugin {ep.name} not loaded: {exc}")
+
+
+load_plugins()
 
 if __name__ == "__main__":
     app()

@@ -8,16 +8,15 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.errors import UnavailableError
 from api.queue import ModelQueue
 from api.state import AppState
-from rag.errors import RagError
 from rag.pipeline import Pipeline
 
 bearer = HTTPBearer(auto_error=False, description="the server's RAG_API_KEY, when one is set")
 
 
-class NotReadyError(RagError):
-    http_status = 503
+class NotReadyError(UnavailableError):
     headers = {"Retry-After": "5"}
 
 

@@ -23,6 +23,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import require_key
+from api.errors import http_status
 from api.limits import BodyLimit
 from api.queue import ClientGoneError
 from api.routes import ask, chat, documents, health, page
@@ -30,7 +31,7 @@ from api.schemas import error_responses
 from api.security import BrowserGuard
 from api.state import AppState
 from rag.config import Settings, get_settings
-from rag.errors import USER_ERRORS, http_status
+from rag.errors import USER_ERRORS
 from rag.pipeline import Pipeline
 
 log = logging.getLogger("uvicorn.error")

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from rag.errors import RagError
+from api.errors import UnavailableError
 from rag.types import Answer
 
 StageSink = Callable[[str, dict[str, Any]], None]
@@ -31,9 +31,7 @@ IsGone = Callable[[], Awaitable[bool]]
 Event = tuple[str, Any]
 
 
-class QueueFullError(RagError):
-    http_status = 503
-
+class QueueFullError(UnavailableError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.headers = {"Retry-After": str(retry_after)}

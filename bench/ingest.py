@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from embeddings import Embedder
-from rag.chunking import chunk_document
 from rag.config import Settings
-from rag.documents import iter_files, load_file
+from rag.ingest.chunking import chunk_document
+from rag.ingest.documents import iter_files, load_file
 from rag.pipeline import Pipeline
 from rag.store import Upsert
-from rag.store.files import FileStore, Generation
+from rag.store.files import FileStore, IndexGeneration
 
 _WORDS = (  # noqa: SIM905
     "the of and to in a is that for it as was with be by on not he this are or his from at which "
@@ -122,7 +122,7 @@ def run(
         ]
         stages["chunk_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        store = Generation(Path(tmp) / "store", embedder.model_id, embedder.dim)
+        store = IndexGeneration(Path(tmp) / "store", embedder.model_id, embedder.dim)
         old, vecs = live.docs, live.vectors
         upserts, row = [], 0
         for d, cs in zip(loaded, per_doc, strict=True):

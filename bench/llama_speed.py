@@ -29,7 +29,7 @@ def run(
 ) -> dict[str, Any]:
     from llama_cpp import Llama, llama_print_system_info
 
-    from rag.models import resolve_model
+    from rag.generation.models import resolve_model
 
     path = model or resolve_model("qwen1.5b")
     llm = Llama(

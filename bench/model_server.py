@@ -26,9 +26,9 @@ from typing import Any
 
 from eval import harness
 from rag.config import Settings
-from rag.generator_llama import LlamaGenerator
-from rag.generator_openai import OpenAIGenerator
-from rag.models import resolve_model
+from rag.generation.llama import LlamaGenerator
+from rag.generation.models import resolve_model
+from rag.generation.remote import OpenAIGenerator
 
 
 def _timed(obj: Any, name: str, spent: list[float]) -> None:

@@ -18,9 +18,9 @@ from typing import Any
 
 from eval import harness
 from rag.config import Settings
-from rag.generator import Generation
-from rag.generator_llama import LlamaGenerator
-from rag.models import resolve_model
+from rag.generation.base import Generation
+from rag.generation.llama import LlamaGenerator
+from rag.generation.models import resolve_model
 
 TARGET = 1.05
 

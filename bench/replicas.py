@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from rag.config import DEFAULT_CORPUS
-from rag.models import resolve_model
+from rag.generation.models import resolve_model
 
 SEED = Path(__file__).resolve().parent.parent / "eval" / "questions" / "seed.jsonl"
 

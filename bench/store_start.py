@@ -28,7 +28,7 @@ import numpy as np
 from bench.index_scale import DIM, mixture
 from rag.config import DEFAULT_CORPUS, ROOT, Settings
 from rag.store.base import Upsert
-from rag.store.files import DENSE, LEXICAL, Generation, live_name
+from rag.store.files import DENSE, LEXICAL, IndexGeneration, live_name
 from rag.types import Chunk, DocumentInfo
 
 MODEL_ID = "bench/synthetic"
@@ -49,7 +49,7 @@ def synthetic_index(index_dir: Path, n: int, per_doc: int = 100) -> None:
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(20_000)]
     vectors, _ = mixture(n)
-    gen = Generation(index_dir, MODEL_ID, DIM)
+    gen = IndexGeneration(index_dir, MODEL_ID, DIM)
     upserts = []
     for d in range(0, n, per_doc):
         doc_id, chunks = f"doc{d}", []
@@ -117,7 +117,7 @@ def run(
         home = Path(tmp) / "default" / "home"
         Pipeline(Settings(home=home), embedder=embedder).ingest([DEFAULT_CORPUS])
         row = measure(home / "index", embedder.model_id, embedder.dim, runs)
-        gen = Generation.open(home / "index", embedder.model_id, embedder.dim)
+        gen = IndexGeneration.open(home / "index", embedder.model_id, embedder.dim)
         out["indexes"].append({"index": "default corpus", "chunks": len(gen.chunks), **row})
         log(f"store start: {out['indexes'][-1]}")
         for n in sizes:

@@ -36,12 +36,8 @@ def export_query_embedder(embedder: Embedder, cache: Path) -> None:
         export(embedder, cache)
 
 
-def make_index(dim: int, n: int, backend: str = "faiss") -> VectorIndex:
-    """An empty index suited to `n` vectors."""
-    if backend == "numpy":
-        from embeddings.numpy_index import NumpyIndex
-
-        return NumpyIndex(dim)
+def make_index(dim: int, n: int) -> VectorIndex:
+    """An empty FAISS index suited to `n` vectors."""
     from embeddings.faiss_index import FaissIndex, choose_spec
 
     return FaissIndex(dim, choose_spec(n), n=n)

@@ -9,8 +9,8 @@ first-token probability of declining, the sentences shown, the retrieved chunks'
 `eval/calibration/<set>-<half>.jsonl.gz` (the run's settings in `<set>.run.json`), split by
 the committed halves (eval/splits/); those
 files are versioned, so the fit is reproducible in seconds without the model. `fit` replays the
-fit halves through today's grounding (rag/verified.py), takes the first claim's features
-(rag/confidence.py), and fits a logistic regression (scikit-learn; C by grouped 5-fold
+fit halves through today's grounding (rag/grounding/verified.py), takes the first claim's features
+(rag/grounding/confidence.py), and fits a logistic regression (scikit-learn; C by grouped 5-fold
 cross-validation on log loss) to P(the answer is right); then it picks the operating points on
 the fit halves only, from the out-of-fold probabilities of that cross-validation (in-sample
 ones are too sure): `balanced` maximises the mean over sets of the share handled right (a right
@@ -36,9 +36,9 @@ from eval import selective
 from eval.harness import Record, load_records
 from eval.reground import replay
 from eval.splits import FOLDER as SPLITS
-from rag.checks import ALWAYS_VETO, CHECKS, Policy
-from rag.confidence import CALIBRATION, Calibrator
 from rag.config import ROOT
+from rag.grounding.checks import ALWAYS_VETO, CHECKS, Policy
+from rag.grounding.confidence import CALIBRATION, Calibrator
 
 PACKS = Path(__file__).with_name("calibration")
 OUT = ROOT / "rag" / CALIBRATION

@@ -24,10 +24,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rag.chunking import SECTION_SEP, chunk_document
 from rag.config import ROOT
-from rag.documents import LoadedDocument, load_file
-from rag.readers.blocks import END
+from rag.ingest.chunking import SECTION_SEP, chunk_document
+from rag.ingest.documents import LoadedDocument, load_file
+from rag.ingest.readers.blocks import END
 from rag.types import Chunk
 
 REALDOCS = ROOT / "eval" / "realdocs"

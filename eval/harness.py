@@ -22,13 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from eval import clapnq, injection, metrics, selective, splits, squad
+from eval.sets import FIELDS, REALDOCS_FILES, REALDOCS_SET, SEED_SET, read_jsonl
 from rag.config import DEFAULT_CORPUS, ROOT, Settings
 from rag.errors import ConfigError
 
-SEED_SET = ROOT / "eval" / "questions" / "seed.jsonl"
-REALDOCS_SET = ROOT / "eval" / "questions" / "realdocs.jsonl"
-REALDOCS_FILES = ROOT / "eval" / "realdocs" / "files"  # eval/realdocs/README.md: sources, licences
-FIELDS = ("id", "question", "answers", "evidence", "type")
 _MARKERS = re.compile(r"\s*(?:\[\d+\])+")
 Record = dict[str, Any]
 OnRecord = Callable[[int, int, Record], None]  # (done, to do, record)
@@ -67,27 +64,6 @@ class RunResult:
 
 
 # ---- question sets -----------------------------------------------------------------------------
-
-
-def read_jsonl(path: Path) -> list[Record]:
-    """Questions in the common format; raises ConfigError naming the bad line."""
-    questions: list[Record] = []
-    seen: set[str] = set()
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            q = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{n}: not JSON ({exc.msg})") from None
-        missing = [f for f in FIELDS if f not in q]
-        if missing:
-            raise ConfigError(f"{path}:{n}: missing field {missing[0]!r}; need {', '.join(FIELDS)}")
-        if q["id"] in seen:
-            raise ConfigError(f"{path}:{n}: duplicate id {q['id']!r}")
-        seen.add(q["id"])
-        questions.append(q)
-    return questions
 
 
 def load_set(cfg: EvalConfig) -> QuestionSet:
@@ -309,7 +285,7 @@ def _fingerprint(
 ) -> dict[str, Any]:
     qhash = hashlib.sha256(json.dumps(qset.questions, sort_keys=True).encode()).hexdigest()
     model = settings.model_path.resolve() if settings.model_path else settings.model
-    if settings.llm_url:  # answers from a model server (rag/generator_openai.py)
+    if settings.llm_url:  # answers from a model server (rag/generation/remote.py)
         model = f"{settings.llm_url} {settings.llm_model or ''}".strip()
     keys = ["context_sentences", "max_tokens", "temperature", "min_support", "decline_threshold"]
     keys += ["prompt_examples"]

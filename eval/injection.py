@@ -31,10 +31,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from rag.chunking import split_sentences
 from rag.config import ROOT
 from rag.errors import ConfigError
-from rag.text import STOPWORDS
+from rag.text import STOPWORDS, split_sentences
 
 FILES = ("email_train.jsonl", "text_attack_train.json")
 SPLIT_FILE = ROOT / "eval" / "questions" / "bipia_split.json"

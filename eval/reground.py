@@ -3,9 +3,10 @@
     rag eval --reground eval/runs/seed --out eval/runs/seed-reground [--without names ...]
 
 Every record of `<run>/records.jsonl` keeps the model's raw reply and the sentences the model was
-shown (`context`: source, chunk id, span, text); replaying them through `rag.verified` (the same
-code `Pipeline.ask` uses) gives the answer, citations and scores the current grounding would
-give. Retrieval scores, timings and the decline gate's probability are copied from the run.
+shown (`context`: source, chunk id, span, text); replaying them through
+`rag.grounding.verified` (the same code `Pipeline.ask` uses) gives the answer, citations and
+scores the current grounding would give. Retrieval scores, timings and the decline gate's
+probability are copied from the run.
 Does not: re-ask the model (a prompt or retrieval change needs a real run), or replay records
 made before they kept `context` (they are reported and left out).
 """
@@ -18,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from eval.harness import Record, RunResult, aggregate, candidate_right, load_records, score
-from rag.checks import Policy
-from rag.confidence import Calibrator, judge_with
 from rag.errors import ConfigError
-from rag.question import parse
+from rag.grounding.checks import Policy
+from rag.grounding.confidence import Calibrator, judge_with
+from rag.grounding.question import parse
+from rag.grounding.verified import VerifiedReply
 from rag.types import Chunk, Sentence
-from rag.verified import VerifiedReply
 
 RETRIEVAL_SCORES = ("first_relevant_rank", "hit", "rr")
 
@@ -89,8 +90,8 @@ def reground(
     calibration: Path | None = None,
 ) -> RunResult:
     """Replay `run` (a run folder) into `out`; writes report.{json,md,html} there. `without`
-    switches checks off (rag/checks.py); `min_confidence` is an operating point (a level or a
-    number; default: the calibration's)."""
+    switches checks off (rag/grounding/checks.py); `min_confidence` is an operating point (a
+    level or a number; default: the calibration's)."""
     from eval import report as reports
 
     records = load_records(run / "records.jsonl")

@@ -52,7 +52,7 @@ def pick(questions: list[dict[str, Any]], which: str | None) -> list[dict[str, A
 def labelled_sets() -> dict[str, list[dict[str, Any]]]:
     """Every labelled set this repository splits (those whose data is present)."""
     from eval import clapnq, squad
-    from eval.harness import REALDOCS_SET, SEED_SET, read_jsonl
+    from eval.sets import REALDOCS_SET, SEED_SET, read_jsonl
     from rag.errors import ConfigError
 
     sets: dict[str, list[dict[str, Any]]] = {

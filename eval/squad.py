@@ -15,9 +15,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from rag.chunking import split_sentences
 from rag.config import ROOT
 from rag.errors import ConfigError
+from rag.text import split_sentences
 
 FILE = "squad2_dev_3articles.json"
 

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
         "postgresql://user@/db?host=/socket/dir): documents and vectors in PostgreSQL + "
         "pgvector, shared by every process that names it; unset: files under `home`",
     )
-    model: str = Field("qwen1.5b", description="a model name from rag/models.json")
+    model: str = Field("qwen1.5b", description="a model name from rag/generation/models.json")
     models_dir: Path = Field(
         default_factory=default_models_dir,
         description="where named models are assembled (`rag models` fetches them there)",
@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     ingest_batch: int = Field(
         32, ge=1, description="documents per index commit: a killed ingest loses one batch"
     )
-    # file readers run in a child process with these limits (rag/cage.py)
+    # file readers run in a child process with these limits (rag/ingest/cage.py)
     parser_seconds: int = Field(30, ge=1, description="CPU seconds to read one file")
     parser_memory_mb: int = Field(1024, ge=256, description="memory to read one file")
     max_extract_mb: float = Field(
@@ -102,7 +102,7 @@ class Settings(BaseSettings):
         description="embed questions with the verified ONNX export of the embedding model "
         "(made at ingest, kept in <RAG_MODELS_DIR>/onnx/): no torch at question time",
     )
-    # the answer model on a server instead of in this process (rag/generator_openai.py)
+    # the answer model on a server instead of in this process (rag/generation/remote.py)
     llm_url: str | None = Field(
         None,
         description="an OpenAI-compatible server's base URL, e.g. http://127.0.0.1:8080/v1; "

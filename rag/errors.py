@@ -1,6 +1,7 @@
 """Domain errors. Each message says what went wrong *and* how to fix it.
 
-The CLI and the API translate these at the edge (exit code + one line; HTTP status + detail):
+The CLI and the API translate these at the edge (exit code + one line; HTTP status + detail, the
+statuses in `api/errors.py`: the core knows no HTTP):
 they catch `USER_ERRORS`, which also holds the embeddings package's own error (that package sits
 below this one and cannot raise a `RagError`).
 """
@@ -11,8 +12,6 @@ from embeddings.errors import EmbeddingConfigError
 class RagError(Exception):
     """Base class for every error a user can see."""
 
-    http_status = 400
-
 
 class ConfigError(RagError, EmbeddingConfigError):
     """Bad configuration (a path that does not exist, a bad value). Also an
@@ -22,61 +21,38 @@ class ConfigError(RagError, EmbeddingConfigError):
 class ModelMissingError(RagError):
     """A model file is not assembled or does not verify."""
 
-    http_status = 503
-
 
 class IndexMismatchError(RagError):
     """The index on disk was built with another embedding model or format."""
-
-    http_status = 409
 
 
 class IndexMissingError(RagError):
     """No index exists yet."""
 
-    http_status = 404
-
 
 class DocumentError(RagError):
     """One input document cannot be read (empty, binary, broken, too large, ...)."""
-
-    http_status = 422
 
 
 class NotFoundError(RagError):
     """A named document is not in the index."""
 
-    http_status = 404
-
 
 class BadQuestionError(RagError):
     """The question is empty or too long."""
-
-    http_status = 422
 
 
 class ModelServerError(RagError):
     """The answer model's server (RAG_LLM_URL) is down, too slow, or failed the request."""
 
-    http_status = 503
-
 
 class LlamaBuildError(RagError):
     """The installed llama.cpp cannot run on this CPU (it dies with a signal)."""
-
-    http_status = 503
 
 
 class StoreUnavailableError(RagError):
     """The database named by RAG_STORE cannot be reached or used."""
 
-    http_status = 503
-
 
 USER_ERRORS: tuple[type[Exception], ...] = (RagError, EmbeddingConfigError)
 """What the edges show as it is (the message says the fix); anything else is a bug."""
-
-
-def http_status(exc: Exception) -> int:
-    """The HTTP status of a user error: its own, else 400 (a configuration problem)."""
-    return int(getattr(exc, "http_status", 400))

@@ -6,7 +6,7 @@ Opening a pipeline reads the index only: the embedding model, the search indexes
 answer model load on first use (`rag list` never loads them); `warm()` loads them at once, the
 answer model in a background thread so the rest loads meanwhile.
 Text in documents is data: sentences flagged at ingest as instructions to the assistant
-(rag/injection.py) are never shown to the model, and only checked text is streamed out.
+(rag/ingest/injection.py) are never shown to the model, and only checked text is streamed out.
 Does not: keep conversation state (callers pass `history`), or run two generations at once
 (the model is shared; `ask` holds its lock).
 """
@@ -24,20 +24,27 @@ from typing import Any
 import numpy as np
 
 from embeddings import Embedder, export_query_embedder, make_embedder, make_query_embedder
-from rag import grounding
-from rag.budget import Messages, check_question_fits, fit_answer, fit_history, trim_history
-from rag.cage import Limits
-from rag.chunking import chunk_document
-from rag.confidence import Calibrator, judge_with
 from rag.config import Settings
-from rag.documents import LoadedDocument, iter_files, load_bytes, load_file
 from rag.errors import BadQuestionError, DocumentError
-from rag.generator import Generation, Generator, make_generator
+from rag.generation.base import Generation, Generator
+from rag.generation.budget import (
+    Messages,
+    check_question_fits,
+    fit_answer,
+    fit_history,
+    trim_history,
+)
+from rag.generation.factory import make_generator
+from rag.grounding import claims as grounding
+from rag.grounding.confidence import Calibrator, judge_with
+from rag.grounding.question import Question, parse
+from rag.grounding.verified import Judge, TokenSink, VerifiedReply
+from rag.ingest.cage import Limits
+from rag.ingest.chunking import chunk_document
+from rag.ingest.documents import LoadedDocument, iter_files, load_bytes, load_file
 from rag.prompt import EXAMPLES, answer_messages, condense_messages, source_text
-from rag.question import Question, parse
 from rag.store import Store, Upsert, open_store
 from rag.types import Answer, Chunk, DocumentInfo, Hit, Sentence, Timings
-from rag.verified import Judge, TokenSink, VerifiedReply
 
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
 CONDENSE_TOKENS = 48  # the rewritten question's length
@@ -84,7 +91,7 @@ class Pipeline:
     def judge(
         self, q: Question, context: list[Sentence], hits: list[Hit], stats: Generation
     ) -> Judge:
-        """The calibrated confidence of a first claim (see rag/confidence.py)."""
+        """The calibrated confidence of a first claim (see rag/grounding/confidence.py)."""
         ranks = {h.chunk.id: h.rank for h in hits}
         return judge_with(
             self.calibrator, q, context, ranks, lambda: stats.p_decline, lambda: stats.tokens
@@ -255,8 +262,8 @@ class Pipeline:
     def condense(self, question: str, history: list[dict[str, str]]) -> str:
         """Turn a follow-up ("and how many did it kill?") into a standalone question.
 
-        The history is cut to fit RAG_MAX_HISTORY_CHARS and the context window (rag.budget);
-        when none of it fits, the question stays as it is."""
+        The history is cut to fit RAG_MAX_HISTORY_CHARS and the context window
+        (rag/generation/budget.py); when none of it fits, the question stays as it is."""
         history = fit_history(
             trim_history(history, self.settings.max_history_chars),
             lambda h: condense_messages(question, h),
@@ -272,11 +279,11 @@ class Pipeline:
         out = out.strip().strip('"').splitlines()[0].strip() if out.strip() else ""
         return out or question
 
-    def context(self, question: str, k: int) -> tuple[list[Sentence], list[Hit], float]:
+    def context(self, q: Question, k: int) -> tuple[list[Sentence], list[Hit], float]:
         """The sentences shown to the model, the retrieved chunks, and the retrieval time."""
         t0 = time.perf_counter()
-        query_vec = self.query_embedder.embed([question])[0]
-        hits = self.store.search(question, query_vec, k)
+        query_vec = self.query_embedder.embed([q.text])[0]
+        hits = self.store.search(q.text, query_vec, k)
         seen: set[tuple[str, int]] = set()
         candidates, rows = [], []
         for hit in hits:
@@ -292,7 +299,7 @@ class Pipeline:
         if candidates:
             vecs = np.stack(rows)
             chosen = grounding.select_sentences(
-                question, candidates, vecs, query_vec, self.settings.context_sentences
+                q, candidates, vecs, query_vec, self.settings.context_sentences
             )
         return chosen, hits, time.perf_counter() - t0
 
@@ -309,9 +316,9 @@ class Pipeline:
         """Answer `question` from the index; every claim in the result is cited and checked.
 
         `on_token` receives only verified text: each reply sentence once it is grounded, with its
-        [n] marks (see rag/verified.py); joined, it is the final answer. `on_stage` hears what is
-        happening (see `StageSink`), for a progress display. Timings start after the model is
-        loaded (a first call loads it)."""
+        [n] marks (see rag/grounding/verified.py); joined, it is the final answer. `on_stage`
+        hears what is happening (see `StageSink`), for a progress display. Timings start after the
+        model is loaded (a first call loads it)."""
         stage = on_stage or (lambda name, info: None)
         question = self.check_question(question)
         generator = self.generator
@@ -330,7 +337,8 @@ class Pipeline:
             stage("condensing", {})
             question = self.condense(question, history)
         stage("retrieving", {"question": question})
-        sentences, hits, retrieval_s = self.context(question, k or self.settings.k)
+        parsed = parse(question)  # once, after it is checked and condensed: every step takes it
+        sentences, hits, retrieval_s = self.context(parsed, k or self.settings.k)
         stage("reading", {"passages": len(sentences)})
         timings = Timings(retrieval_s=round(retrieval_s, 4))
         if not sentences:
@@ -349,7 +357,6 @@ class Pipeline:
         sentences = sentences[: len(fitted.sources)]  # what the model sees, it may cite
         messages = build(question, fitted.sources)
         stats = Generation()
-        parsed = parse(question)  # once, for the checks and the confidence
         verified = VerifiedReply(
             parsed,
             sentences,

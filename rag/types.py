@@ -18,7 +18,7 @@ class Chunk:
     start: int
     end: int
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, document offsets
-    flagged: tuple[int, ...] = ()  # sentences that address the assistant (rag.injection)
+    flagged: tuple[int, ...] = ()  # sentences that address the assistant (rag.ingest.injection)
     kinds: tuple[str, ...] = ()  # per sentence: the block it is from ("paragraph", "row", …)
     pages: tuple[int, ...] = ()  # per sentence: its page (1-based; 0 where a format has none)
 

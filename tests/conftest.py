@@ -23,8 +23,8 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def small_generator():
-    from rag.generator_llama import LlamaGenerator
-    from rag.models import resolve_model
+    from rag.generation.llama import LlamaGenerator
+    from rag.generation.models import resolve_model
 
     return LlamaGenerator(resolve_model(SMALL_MODEL), n_ctx=2048, n_threads=os.cpu_count() or 2)
 
@@ -33,7 +33,7 @@ def small_generator():
 def model_server(tmp_path_factory):
     """llama-cpp-python's OpenAI-compatible server (`python -m llama_cpp.server`) serving the
     135M model on loopback, as RAG_LLM_URL would name it."""
-    from rag.models import resolve_model
+    from rag.generation.models import resolve_model
     from tests.model_server import start_model_server, stop_model_server
 
     log = tmp_path_factory.mktemp("model-server") / "server.log"

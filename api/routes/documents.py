@@ -16,9 +16,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import PipelineDep, StateDep
 from api.schemas import DocumentOut, DocumentText, Overview, UploadResult, error_responses
-from rag.documents import SUFFIXES, doc_id_for
 from rag.errors import NotFoundError
-from rag.excerpt import excerpt
+from rag.grounding.excerpt import excerpt
+from rag.ingest.documents import SUFFIXES, doc_id_for
 from rag.types import DocumentInfo
 
 router = APIRouter(prefix="/documents", tags=["documents"])

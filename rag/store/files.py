@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import IndexMismatchError, NotFoundError
-from rag.injection import flag_sentences
+from rag.ingest.injection import flag_sentences
 from rag.store.base import Store, Stored, Upsert, Writer, candidates, rrf
 from rag.types import Chunk, DocumentInfo, Hit
 
@@ -128,7 +128,7 @@ class Searcher:
         return [int(i) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
 
 
-class Generation:
+class IndexGeneration:
     """One generation of the index in memory, plus `commit` to write the next one."""
 
     def __init__(self, index_dir: Path, embed_model: str, dim: int) -> None:
@@ -180,7 +180,7 @@ class Generation:
 
     # ---- reading -------------------------------------------------------------------------
     @classmethod
-    def open(cls, index_dir: Path, embed_model: str, dim: int) -> Generation:
+    def open(cls, index_dir: Path, embed_model: str, dim: int) -> IndexGeneration:
         """Load the live generation, or an empty one when there is none yet. A generation swept
         by a writer while it was read is read again under its new name."""
         for attempt in range(5):
@@ -193,7 +193,7 @@ class Generation:
         raise AssertionError("unreachable")
 
     @classmethod
-    def _open(cls, index_dir: Path, embed_model: str, dim: int) -> Generation:
+    def _open(cls, index_dir: Path, embed_model: str, dim: int) -> IndexGeneration:
         store = cls(index_dir, embed_model, dim)
         name = live_name(index_dir)
         if name is None:
@@ -359,7 +359,7 @@ def read_documents(index_dir: Path) -> list[DocumentInfo]:
 class _FileWriter(Writer):
     """Collects a batch of changes; `FileStore.writer` commits them as one generation."""
 
-    def __init__(self, gen: Generation) -> None:
+    def __init__(self, gen: IndexGeneration) -> None:
         self.gen = gen
         self.upserts: dict[str, Upsert] = {}
         self.removals: set[str] = set()
@@ -387,14 +387,14 @@ class _FileWriter(Writer):
 
 
 class FileStore(Store):
-    """The store contract over `Generation`s in `index_dir`."""
+    """The store contract over `IndexGeneration`s in `index_dir`."""
 
     def __init__(
         self, index_dir: Path, model_id: str, dim: int, reembed: Reembed | None = None
     ) -> None:
         self.dir, self.model_id, self.dim = index_dir, model_id, dim
         self.reembed = reembed
-        self._gen = Generation.open(index_dir, model_id, dim)
+        self._gen = IndexGeneration.open(index_dir, model_id, dim)
         self._prev = self._gen  # sentence vectors of hits from the generation before a reload
         if self._gen.needs_upgrade:
             with self._gen.locked():
@@ -405,20 +405,20 @@ class FileStore(Store):
         return str(self.dir)
 
     @property
-    def generation(self) -> Generation:
+    def generation(self) -> IndexGeneration:
         """The live generation (read again when another process committed a newer one)."""
         gen = self._gen
         if live_name(self.dir) != (gen.name or None):
-            fresh = Generation.open(self.dir, self.model_id, self.dim)
+            fresh = IndexGeneration.open(self.dir, self.model_id, self.dim)
             if not fresh.needs_upgrade:
                 self._prev, self._gen = gen, fresh
                 gen = fresh
         return gen
 
-    def _open_for_write(self) -> Generation:
+    def _open_for_write(self) -> IndexGeneration:
         """The live generation, upgraded first when it predates stored sentence vectors (embedded
         once and rewritten). Call with the lock held."""
-        gen = Generation.open(self.dir, self.model_id, self.dim)
+        gen = IndexGeneration.open(self.dir, self.model_id, self.dim)
         if gen.needs_upgrade:
             if self.reembed is None:
                 raise IndexMismatchError(f"the index at {self.dir} needs `rag ingest` to upgrade")

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rag.models import resolve_model
+from rag.generation.models import resolve_model
 from tests.api.server import BIDEN, Server, start_server, stop_server
 from tests.conftest import SMALL_MODEL
 from tests.model_server import free_port, start_model_server, stop_model_server

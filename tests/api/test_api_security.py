@@ -122,3 +122,15 @@ def test_serving_beyond_loopback_without_a_key_warns(tmp_path: Path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_http_statuses_are_decided_at_the_api_edge():
+    """The core's errors carry no HTTP status; api/errors.py maps them (unknown ones: 400)."""
+    import rag.errors as core
+    from api.errors import STATUS, http_status
+
+    assert not any(hasattr(getattr(core, n), "http_status") for n in dir(core))
+    assert http_status(core.NotFoundError("x")) == 404
+    assert http_status(core.DocumentError("x")) == 422
+    assert http_status(core.ConfigError("x")) == 400
+    assert set(STATUS) >= {core.ModelServerError, core.StoreUnavailableError}

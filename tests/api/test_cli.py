@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.models import resolve_model
+from rag.generation.models import resolve_model
 
 
 def rag(

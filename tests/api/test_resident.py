@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import resident
+from api import resident
 from rag.config import Settings
 from tests.api.server import BIDEN, Server, start_server, stop_server
 

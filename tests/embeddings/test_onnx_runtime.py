@@ -52,6 +52,7 @@ def test_questions_use_the_export_only_when_it_exists(embedder, exported, tmp_pa
 def test_every_seed_question_gets_the_same_context_either_way(embedder, exported, settings, corpus):
     """Same retrieved chunks and the same sentences shown to the model for all 130 seed
     questions: the prompt, hence the answer, does not depend on the runtime."""
+    from rag.grounding.question import parse
     from rag.pipeline import Pipeline
 
     torch_side = Pipeline(settings.model_copy(update={"onnx_queries": False}), embedder=embedder)
@@ -64,7 +65,7 @@ def test_every_seed_question_gets_the_same_context_either_way(embedder, exported
     questions = [json.loads(line)["question"] for line in seed]
     assert len(questions) >= 130
     for q in questions:
-        a, hits_a, _ = torch_side.context(q, settings.k)
-        b, hits_b, _ = onnx_side.context(q, settings.k)
+        a, hits_a, _ = torch_side.context(parse(q), settings.k)
+        b, hits_b, _ = onnx_side.context(parse(q), settings.k)
         assert [h.chunk.id for h in hits_a] == [h.chunk.id for h in hits_b], q
         assert [(s.chunk.id, s.start) for s in a] == [(s.chunk.id, s.start) for s in b], q

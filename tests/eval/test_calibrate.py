@@ -9,8 +9,8 @@ import pytest
 
 from eval.calibrate import PACKS, fit, load_pack
 from eval.reground import reground
-from rag.confidence import Calibrator
 from rag.errors import ConfigError
+from rag.grounding.confidence import Calibrator
 
 
 def test_refitting_on_the_versioned_replies_gives_the_shipped_calibration(tmp_path):

@@ -7,10 +7,10 @@ import json
 import re
 from collections import Counter
 
-from eval.harness import REALDOCS_FILES, REALDOCS_SET, read_jsonl
 from eval.metrics import tokens
+from eval.sets import REALDOCS_FILES, REALDOCS_SET, read_jsonl
 from eval.splits import half
-from rag.documents import load_file
+from rag.ingest.documents import load_file
 
 FIELDS = {"id", "question", "answers", "evidence", "type", "file", "unit", "group"}
 UNITS = {"list", "table", "wrapped", "code", "heading", "prose", "none"}

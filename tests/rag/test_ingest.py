@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from rag.errors import IndexMismatchError, NotFoundError
+from rag.grounding.question import parse
 from rag.pipeline import Pipeline
-from rag.store.files import Generation
+from rag.store.files import IndexGeneration
 
 
 def test_ingest_then_reingest_is_idempotent(pipeline: Pipeline, docs_dir: Path):
@@ -62,7 +63,7 @@ def test_remove_by_id_or_name(pipeline: Pipeline, docs_dir: Path, settings, embe
     assert all(c.doc_id != bees.doc_id for c in pipeline.store.generation.chunks)
     with pytest.raises(NotFoundError, match="rag list"):
         pipeline.remove("bees.txt")
-    reopened = Generation.open(settings.index_dir, embedder.model_id, embedder.dim)
+    reopened = IndexGeneration.open(settings.index_dir, embedder.model_id, embedder.dim)
     assert [d.source for d in reopened.docs.values()] == ["harbour.html"]
 
 
@@ -89,14 +90,14 @@ def test_bad_files_are_reported_and_the_rest_is_kept(pipeline: Pipeline, docs_di
 def test_index_built_with_another_model_is_refused(pipeline: Pipeline, docs_dir, settings):
     pipeline.ingest([docs_dir])
     with pytest.raises(IndexMismatchError, match="rebuild"):
-        Generation.open(settings.index_dir, "some-other-model/384", 384)
+        IndexGeneration.open(settings.index_dir, "some-other-model/384", 384)
     with pytest.raises(IndexMismatchError):
-        Generation.open(settings.index_dir, pipeline.embedder.model_id, 768)
+        IndexGeneration.open(settings.index_dir, pipeline.embedder.model_id, 768)
 
 
 def test_index_survives_reload_with_identical_content(pipeline, docs_dir, settings, embedder):
     pipeline.ingest([docs_dir])
-    again = Generation.open(settings.index_dir, embedder.model_id, embedder.dim)
+    again = IndexGeneration.open(settings.index_dir, embedder.model_id, embedder.dim)
     assert again.chunks == pipeline.store.generation.chunks
     assert (again.vectors == pipeline.store.generation.vectors).all()
     # only one generation is kept on disk
@@ -114,7 +115,7 @@ def test_sentence_vectors_follow_their_chunks(
         "# Volcanoes\nMount Fuji last erupted in 1707. Its crater is 780 metres wide.\n"
     )
     pipeline.ingest([docs_dir])
-    store = Generation.open(settings.index_dir, embedder.model_id, embedder.dim)
+    store = IndexGeneration.open(settings.index_dir, embedder.model_id, embedder.dim)
     assert len(store.sentence_vectors) == sum(len(c.sentences) for c in store.chunks)
     for i, chunk in enumerate(store.chunks):
         rows = store.sentence_rows(i)
@@ -128,12 +129,12 @@ def test_an_index_without_sentence_vectors_is_upgraded(
 ):
     """An index written before format 2 (no sentence_vectors.npy) loads, and is rewritten once."""
     pipeline.ingest([docs_dir])
-    before = Generation.open(settings.index_dir, embedder.model_id, embedder.dim)
+    before = IndexGeneration.open(settings.index_dir, embedder.model_id, embedder.dim)
     gen = settings.index_dir / (settings.index_dir / "CURRENT").read_text()
     (gen / "sentence_vectors.npy").unlink()
     meta = json.loads((gen / "meta.json").read_text())
     (gen / "meta.json").write_text(json.dumps({**meta, "format": 1}))
-    assert Generation.open(settings.index_dir, embedder.model_id, embedder.dim).needs_upgrade
+    assert IndexGeneration.open(settings.index_dir, embedder.model_id, embedder.dim).needs_upgrade
 
     upgraded = Pipeline(settings, embedder=embedder, generator=small_generator)
     assert upgraded.store.generation.generation == before.generation + 1
@@ -141,7 +142,7 @@ def test_an_index_without_sentence_vectors_is_upgraded(
     assert np.allclose(live.sentence_vectors, before.sentence_vectors, atol=1e-5)
     assert live.vectors.shape == before.vectors.shape
     assert [d.source for d in upgraded.documents()] == ["bees.txt", "harbour.html", "volcano.md"]
-    again = Generation.open(settings.index_dir, embedder.model_id, embedder.dim)
+    again = IndexGeneration.open(settings.index_dir, embedder.model_id, embedder.dim)
     assert not again.needs_upgrade
-    sentences, _, _ = upgraded.context("When did Etna erupt?", 2)
+    sentences, _, _ = upgraded.context(parse("When did Etna erupt?"), 2)
     assert sentences

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import DEFAULT_CORPUS, ROOT
-from rag.models import resolve_model
+from rag.generation.models import resolve_model
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:

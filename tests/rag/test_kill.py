@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.store.files import Generation
+from rag.store.files import IndexGeneration
 
 BATCH = 50
 
@@ -45,7 +45,7 @@ def _ingest(home: Path, folder: Path) -> subprocess.CompletedProcess:
     )
 
 
-def _complete(store: Generation) -> None:
+def _complete(store: IndexGeneration) -> None:
     assert len(store.chunks) == len(store.vectors)
     assert sum(d.chunks for d in store.docs.values()) == len(store.chunks)
 
@@ -53,7 +53,7 @@ def _complete(store: Generation) -> None:
 def test_sigkill_mid_ingest_leaves_a_complete_index(tmp_path: Path, embedder, docs_dir, big):
     home = tmp_path / "home"
     _ingest(home, docs_dir)
-    before = Generation.open(home / "index", embedder.model_id, embedder.dim)
+    before = IndexGeneration.open(home / "index", embedder.model_id, embedder.dim)
     assert len(before.docs) == 3
     kills = 0
     for delay in (4.0, 7.0, 10.0):
@@ -68,7 +68,7 @@ def test_sigkill_mid_ingest_leaves_a_complete_index(tmp_path: Path, embedder, do
             os.kill(proc.pid, signal.SIGKILL)
             kills += 1
         proc.wait()
-        after = Generation.open(home / "index", embedder.model_id, embedder.dim)
+        after = IndexGeneration.open(home / "index", embedder.model_id, embedder.dim)
         _complete(after)  # the old generation or a complete new one, never a mix
         assert set(before.docs) <= set(after.docs)
         assert (len(after.docs) - 3) % BATCH == 0 or len(after.docs) == 403  # whole batches
@@ -87,7 +87,7 @@ def test_a_killed_ingest_keeps_its_batches_and_the_next_write_sweeps(tmp_path: P
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
-    kept = Generation.open(index, embedder.model_id, embedder.dim)
+    kept = IndexGeneration.open(index, embedder.model_id, embedder.dim)
     _complete(kept)
     assert BATCH <= len(kept.docs) < 400 and len(kept.docs) % BATCH == 0
     # what a writer killed mid-commit leaves: a temporary generation, CURRENT.tmp, an old one
@@ -98,7 +98,7 @@ def test_a_killed_ingest_keeps_its_batches_and_the_next_write_sweeps(tmp_path: P
     (index / "gen-000000").mkdir(exist_ok=True)
     out = _ingest(home, big)
     assert f"unchanged: {len(kept.docs)} " in out.stdout  # committed batches are not redone
-    after = Generation.open(index, embedder.model_id, embedder.dim)
+    after = IndexGeneration.open(index, embedder.model_id, embedder.dim)
     _complete(after)
     assert len(after.docs) == 400
     names = {p.name for p in index.iterdir()}

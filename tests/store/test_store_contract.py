@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.errors import IndexMismatchError, NotFoundError
+from rag.grounding.question import parse
+from rag.ingest.chunking import chunk_document
 from rag.pipeline import Pipeline
 from rag.store import open_store
 
@@ -57,7 +58,7 @@ def test_sentence_vectors_are_those_of_the_chunks_sentences(pipe: Pipeline, docs
         assert rows.shape == (len(hit.chunk.sentences), embedder.dim)
         alone = embedder.embed([s.text for s in hit.chunk.sentence_list()])
         assert (np.argmax(rows @ alone.T, axis=1) == np.arange(len(rows))).all()
-    sentences, _, _ = pipe.context("Which island is Etna on?", 2)
+    sentences, _, _ = pipe.context(parse("Which island is Etna on?"), 2)
     assert any("Sicily" in s.text for s in sentences)
 
 
@@ -118,7 +119,7 @@ def test_units_keep_their_kind_page_and_section(pipe: Pipeline):
     """A real slide deck: each sentence's kind and slide (page) and each chunk's section path are
     stored and come back as they were made."""
     from eval.extraction import REALDOCS
-    from rag.documents import load_file
+    from rag.ingest.documents import load_file
 
     path = REALDOCS / "files" / "ejpecp-readme.pptx"
     pipe.ingest([path])

@@ -14,9 +14,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from rag.chunking import chunk_document
 from rag.config import DEFAULT_CORPUS, Settings
-from rag.documents import doc_id_for
+from rag.grounding.question import parse
+from rag.ingest.chunking import chunk_document
+from rag.ingest.documents import doc_id_for
 from rag.pipeline import Pipeline
 from rag.store import open_store
 from tests.api.server import BIDEN, start_server, stop_server
@@ -144,7 +145,7 @@ def test_sigkill_in_a_document_transaction_leaves_it_absent(pg_uri: str, tmp_pat
         assert f"unchanged: {len(kept)} " in done.stdout
     assert _whole(pg_uri, folder) == {f"{n}.txt" for n in names}
     pipeline = Pipeline(Settings(home=tmp_path / "home", store=pg_uri), embedder=embedder)
-    sentences, hits, _ = pipeline.context("What is fact 5 of log03?", 2)
+    sentences, hits, _ = pipeline.context(parse("What is fact 5 of log03?"), 2)
     assert hits[0].chunk.source == "log03.txt" and sentences
     assert pipeline.store.find(doc_id_for("log03.txt")) is not None
     pipeline.store.close()

@@ -1,0 +1,78 @@
+"""The answer model's contract: what `Pipeline` needs from a generator (`factory.py` makes one).
+
+Two backends, one module each, chosen by one setting:
+    rag/generation/llama.py   `LlamaGenerator`: a GGUF file run in this process (default)
+    rag/generation/remote.py  `OpenAIGenerator`: any OpenAI-compatible server, `RAG_LLM_URL`
+The pipeline hands a generator chats (lists of `{"role", "content"}` messages); each backend
+renders them with the model's own chat template (in this process, or on the server).
+    gen = make_generator(Settings());  gen.count(chat) + 96 <= gen.n_ctx()
+    with gen.lock:  text = "".join(gen.stream(chat, max_tokens=96, decline_below=0.5))
+Does not: pick prompts, check answers or retry (rag/prompt.py, rag/grounding/claims.py; a failing
+model server is a `ModelServerError`, HTTP 503).
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+Messages = list[dict[str, str]]
+# A decline ("NOT FOUND") starts with one of these; the decline gate reads their probability at
+# the reply's first token (the first token of each word, as the model's tokenizer cuts it).
+NOT_WORDS = ("NOT", " NOT", "Not", " Not")
+
+
+@dataclass
+class Generation:
+    """What one `stream` call reports besides the text."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    p_decline: float | None = None  # first-token probability of NOT_WORDS; None: not offered
+    # each generated token's text and the log-probability the model gave it (after the decline
+    # gate); None where the backend offers no probabilities
+    tokens: list[tuple[str, float]] | None = None
+
+
+class Generator(ABC):
+    """One answer model. Callers hold `lock` around `keep_prefix` + `stream` (one reply at a
+    time per generator; more at once means more processes or more model servers)."""
+
+    name: str  # what the API reports as its model
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    @abstractmethod
+    def n_ctx(self) -> int:
+        """The context window in tokens: prompt and reply together fit in it."""
+
+    @abstractmethod
+    def count(self, messages: Messages) -> int:
+        """Tokens of `messages` as the model sees them (chat template and reply opening
+        included); what the token budget (rag/generation/budget.py) measures prompts with."""
+
+    def keep_prefix(self, a: Messages, b: Messages, cache_dir: Path | None = None) -> int:
+        """Keep the evaluated state of the prefix chats `a` and `b` share, when the backend can;
+        returns its length in tokens (0: nothing kept). Hold `lock`."""
+        return 0
+
+    @abstractmethod
+    def stream(
+        self,
+        messages: Messages,
+        max_tokens: int = 96,
+        temperature: float = 0.0,
+        stats: Generation | None = None,
+        fresh: bool = False,
+        decline_below: float | None = None,
+    ) -> Iterator[str]:
+        """Yield the reply's text pieces; fill `stats` as it goes.
+
+        `decline_below`: the decline gate. At the reply's first token, the probability of
+        NOT_WORDS is read into `stats.p_decline`; below this threshold those tokens are
+        forbidden there, so the model answers and the grounding check decides.
+        `fresh`: the reply must not depend on the call before (see each backend)."""

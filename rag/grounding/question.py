@@ -1,0 +1,91 @@
+"""A question, parsed once: its kind and the words, numbers and names every check compares.
+
+    q = parse("How many US service members were killed?")
+    q.kind == "count";  "servic" in q.words;  q.numbers == frozenset()
+
+The grounding checks (checks.py) and the confidence features (confidence.py) take a `Question`,
+not the raw string.
+Does not: parse syntax; the kind is read from the first words (a feature, not a verdict).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.grounding.counts import QUANTITY_QUESTION
+from rag.grounding.dates import WHEN_QUESTION
+from rag.text import STOPWORDS, content, numbers, words
+
+KINDS = ("count", "date", "name", "yesno", "list", "other")
+# questions that ask for a name
+NAME_QUESTION = re.compile(
+    r"^\s*(?i:(?:what|which) (?:is|was|are|were) the names?\b|who\b)(?! (?:is|was|are|were) [A-Z])"
+)
+YES_NO_QUESTION = re.compile(
+    r"^\s*(?:is|are|was|were|do|does|did|can|could|has|have|had|will|would|should|may)\b",
+    re.IGNORECASE,
+)
+LIST_QUESTION = re.compile(
+    r"^\s*(?:(?:what|which) (?:\w+ )?\w+s (?:are|were|have|did|do)\b|(?:list|name) (?:the|all)\b)",
+    re.IGNORECASE,
+)
+# questions that ask for a number computed from two stated ones
+ARITHMETIC_CUES = re.compile(
+    r"\b(?:total|combined|together|sum|difference|how many more|how much more|how many fewer|"
+    r"how many years|how long|between|altogether|in all)\b",
+    re.IGNORECASE,
+)
+TIME_UNITS = frozenset(
+    {"years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour", "decades"}
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    kind: str  # one of KINDS
+    words: frozenset[str]  # stemmed content words (rag.text.content)
+    tokens: frozenset[str]  # every lower-case word and number (rag.text.words)
+    numbers: frozenset[str]
+    counted: frozenset[str]  # "how many X": the words of X (empty for other questions)
+    arithmetic: bool  # may be answered by a sum or difference of two stated numbers
+
+    @property
+    def quantity(self) -> bool:
+        return self.kind == "count"
+
+    @property
+    def counts_time(self) -> bool:
+        """ "how many years …": a duration is the answer, not a wrong reading."""
+        return bool(self.counted & TIME_UNITS)
+
+
+def kind_of(text: str) -> str:
+    if QUANTITY_QUESTION.search(text):
+        return "count"
+    if WHEN_QUESTION.search(text):
+        return "date"
+    if NAME_QUESTION.search(text):
+        return "name"
+    if YES_NO_QUESTION.search(text):
+        return "yesno"
+    if LIST_QUESTION.search(text):
+        return "list"
+    return "other"
+
+
+def parse(text: str) -> Question:
+    quantity = QUANTITY_QUESTION.search(text)
+    return Question(
+        text=text,
+        kind=kind_of(text),
+        words=frozenset(content(text)),
+        tokens=frozenset(words(text)),
+        numbers=frozenset(numbers(text)),
+        counted=frozenset(words(quantity["noun"])) if quantity else frozenset(),
+        arithmetic=bool(ARITHMETIC_CUES.search(text)),
+    )
+
+
+__all__ = ["KINDS", "STOPWORDS", "Question", "kind_of", "parse"]

@@ -1,0 +1,98 @@
+"""The kept prompt prefix: evaluated once, restored after another prompt, loaded from disk by
+the next process, and never a change to what the model says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.generation.llama import LlamaGenerator
+from rag.generation.models import resolve_model
+from rag.prompt import EXAMPLES, answer_messages, condense_messages
+from tests.conftest import SMALL_MODEL
+
+SOURCES = ["Mount Etna is on the island of Sicily.", "It erupted in 2021 and again in 2023."]
+QUESTION = "When did Mount Etna erupt?"
+
+
+def _generator() -> LlamaGenerator:
+    gen = LlamaGenerator(resolve_model(SMALL_MODEL), n_ctx=2048)
+    evaluated: list[int] = []
+    original = gen.llm.eval
+
+    def counting_eval(tokens):  # a spy: counts the tokens llama.cpp is asked to evaluate
+        evaluated.append(len(tokens))
+        return original(tokens)
+
+    gen.llm.eval = counting_eval  # type: ignore[method-assign]
+    gen.evaluated = evaluated  # type: ignore[attr-defined]
+    return gen
+
+
+def _answer(gen: LlamaGenerator) -> str:
+    return "".join(gen.stream(answer_messages(QUESTION, SOURCES, EXAMPLES), max_tokens=24))
+
+
+def _keep(gen: LlamaGenerator, cache: Path | None) -> int:
+    return gen.keep_prefix(
+        answer_messages("A?", ["a."], EXAMPLES), answer_messages("B?", ["b."], EXAMPLES), cache
+    )
+
+
+@pytest.fixture(scope="module")
+def reference() -> str:
+    return _answer(_generator())  # no prefix kept: the plain llama.cpp path
+
+
+def test_a_kept_prefix_is_restored_after_another_prompt(tmp_path: Path, reference: str):
+    gen = _generator()
+    n = _keep(gen, tmp_path)
+    prompt_tokens = len(gen.tokenize(gen.render(answer_messages(QUESTION, SOURCES, EXAMPLES))[0]))
+    assert 100 < n < prompt_tokens  # the instructions and examples, not the question
+    assert gen.evaluated == [n]
+    assert len(list(tmp_path.glob("prefix-*.kv"))) == 1
+
+    "".join(gen.stream(condense_messages("and when?", [{"role": "user", "content": "Etna?"}])))
+    gen.evaluated.clear()
+    assert _answer(gen) == reference
+    assert gen.evaluated[0] == prompt_tokens - n  # only the part after the prefix
+
+
+def test_the_next_process_loads_the_prefix_from_disk(tmp_path: Path, reference: str):
+    n = _keep(_generator(), tmp_path)
+    gen = _generator()
+    assert _keep(gen, tmp_path) == n
+    assert gen.evaluated == []  # loaded, not evaluated
+    assert _answer(gen) == reference
+
+
+def test_a_damaged_prefix_file_is_replaced(tmp_path: Path, reference: str):
+    n = _keep(_generator(), tmp_path)
+    (saved,) = tmp_path.glob("prefix-*.kv")
+    saved.write_bytes(b"not a llama.cpp state")
+    gen = _generator()
+    assert _keep(gen, tmp_path) == n
+    assert gen.evaluated == [n]
+    assert saved.stat().st_size > 1000
+    assert _answer(gen) == reference
+
+
+def test_fresh_evaluates_the_prompt_after_the_prefix_as_a_new_process_does():
+    """A repeated prompt is evaluated again after the kept prefix (not reused from the last
+    call), so an answer does not depend on what was asked before; without `fresh` llama.cpp
+    reuses all but the last prompt token."""
+    gen = _generator()
+    n = _keep(gen, None)
+    messages = answer_messages(QUESTION, SOURCES, EXAMPLES)
+    prompt = gen.tokenize(gen.render(messages)[0])
+
+    def prompt_tokens_evaluated(**kwargs) -> int:
+        gen.evaluated.clear()
+        "".join(gen.stream(messages, max_tokens=4, **kwargs))
+        return gen.evaluated[0]  # the prompt's batch; generated tokens follow one by one
+
+    first = prompt_tokens_evaluated(fresh=True)
+    assert first == len(prompt) - n
+    assert prompt_tokens_evaluated(fresh=True) == first
+    assert prompt_tokens_evaluated() == 1  # the plain llama.cpp reuse
