@@ -190,3 +190,12 @@ def test_the_follow_up_is_condensed_from_the_last_exchange(server: Server, page)
     ]
     stages = (box.get_attribute("data-stages") or "").split(",")
     assert stages[:2] == ["condensing", "retrieving"], stages
+
+
+def test_a_source_on_the_page_says_its_page_and_section(server: Server, page):
+    """Citations carry `page` and `section` (issue 20): the sources list, the quoted passage and
+    "copy with sources" name them after the file, as the CLI does."""
+    page.goto(server.url)
+    shown = page.evaluate("where({source: 'fhs.pdf', page: 20, section: '3.13. /opt › Purpose'})")
+    assert shown == "fhs.pdf, p. 20, 3.13. /opt › Purpose"
+    assert page.evaluate("where({source: 'essay.txt', page: null, section: ''})") == "essay.txt"
