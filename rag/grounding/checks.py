@@ -1,8 +1,8 @@
 """The grounding checks, one unit each, in a registry by name.
 
-Every check has one signature — `(claim, question, texts, support) -> Verdict` — where `texts`
-are the candidate support sentences' texts and `support` the `Sentence`s themselves; a `Verdict`
-says yes or no and why. `claims.py` runs them on each candidate support of a reply sentence:
+Every check has one signature — `(claim, question, support, min_support) -> Verdict` — where
+`support` is the candidate support `Sentence`s (their texts, flags, spans); a `Verdict` says yes
+or no and why. `claims.py` runs them on each candidate support of a reply sentence:
 a check in `Policy.veto` rejects the candidate; any other active check is evidence, recorded on
 the claim and turned into a feature of the calibrated confidence (rag/grounding/confidence.py).
 `rag eval --reground RUN --without CHECK` replays a run with a check switched off, so each
@@ -34,7 +34,7 @@ class Verdict:
 
 
 PASS = Verdict(True)
-CheckFn = Callable[[str, Question, list[str], list[Sentence], float], Verdict]
+CheckFn = Callable[[str, Question, list[Sentence], float], Verdict]
 
 
 def variant(a: str, b: str, shortest: int = 5) -> bool:
@@ -93,15 +93,14 @@ def derived_numbers(claim: str, q: Question, text: str) -> set[str]:
 
 
 # ---- the checks ----------------------------------------------------------------------------
-def planted(claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: float) -> Verdict:
+def planted(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
     if any(s.flagged for s in sup):
         return Verdict(False, "an instruction planted in a document is no evidence")
     return PASS
 
 
-def links_verbatim(
-    claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: float
-) -> Verdict:
+def links_verbatim(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
+    texts = [s.text for s in sup]
     if not links(claim) <= links(" ".join(texts)):
         return Verdict(False, "a link or address the support does not give verbatim")
     return PASS
@@ -114,10 +113,11 @@ def question_names(text: str) -> set[str]:
     return {w for t in found for w in words(t)} - STOPWORDS
 
 
-def topic(claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: float) -> Verdict:
+def topic(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
     """The support holds a third of the question's words, or every word of its names (a
     question can carry instructions — "If multiple, record all values" — that no answer
     repeats)."""
+    texts = [s.text for s in sup]
     have = content(" ".join(texts))
     if q.words and len(q.words & have) / len(q.words) < MIN_QUESTION_OVERLAP:
         named = question_names(q.text)
@@ -126,9 +126,8 @@ def topic(claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: fl
     return PASS
 
 
-def stated_numbers(
-    claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: float
-) -> Verdict:
+def stated_numbers(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
+    texts = [s.text for s in sup]
     text = " ".join(texts)
     pool = numbers(text)
     if any(not (q.arithmetic and _arithmetic(n, pool)) for n in derived_numbers(claim, q, text)):
@@ -136,38 +135,38 @@ def stated_numbers(
     return PASS
 
 
-def names_given(
-    claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: float
-) -> Verdict:
+def names_given(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
+    texts = [s.text for s in sup]
     if not named_in(names(claim) - q.tokens, words(" ".join(texts))):
         return Verdict(False, "a name the support does not contain")
     return PASS
 
 
-def day_month(claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: float) -> Verdict:
+def day_month(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
+    texts = [s.text for s in sup]
     if not dates.day_months(claim) <= dates.day_months(" ".join(texts)) | dates.day_months(q.text):
         return Verdict(False, "a day of a month no source gives")
     return PASS
 
 
-def date_event(
-    claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: float
-) -> Verdict:
+def date_event(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
+    texts = [s.text for s in sup]
     if dates.misread(claim, q.text, texts):
         return Verdict(False, "the date of another event in the same sentence")
     return PASS
 
 
-def adds(claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: float) -> Verdict:
+def adds(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
     new = new_words(claim, q)
     if not new - YES_NO and not new & YES_NO:
         return Verdict(False, "the reply restates the question")
     return PASS
 
 
-def linked(claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: float) -> Verdict:
+def linked(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
     """A combination of sentences is one piece of evidence when every sentence adds to the
     claim, or the sentences name a common entity the question does not (a bridge)."""
+    texts = [s.text for s in sup]
     if len(texts) < 2 or _adds_nothing(claim, q):
         return PASS
     new = content(claim) - q.words
@@ -179,9 +178,8 @@ def linked(claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: f
     return PASS
 
 
-def count_bound(
-    claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: float
-) -> Verdict:
+def count_bound(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
+    texts = [s.text for s in sup]
     if _adds_nothing(claim, q) or derived_numbers(claim, q, " ".join(texts)):
         return PASS
     if not bound(claim, q.text, texts):
@@ -189,8 +187,9 @@ def count_bound(
     return PASS
 
 
-def coverage(claim: str, q: Question, texts: list[str], sup: list[Sentence], ms: float) -> Verdict:
+def coverage(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
     """The words the claim adds to the question are in the support (`ms` = the share needed)."""
+    texts = [s.text for s in sup]
     new = new_words(claim, q) - YES_NO
     if not new:
         return PASS

@@ -131,10 +131,9 @@ def _judge(
     """None when a veto check rejects the sentences `idx` as support for `claim`, else the
     verdicts of the other active checks (evidence)."""
     sup = [context[i] for i in idx]
-    texts = [s.text for s in sup]
     evidence = []
     for name, check in policy.active():
-        ok = check(claim, q, texts, sup, min_support).ok
+        ok = check(claim, q, sup, min_support).ok
         if name in policy.veto:
             if not ok:
                 return None

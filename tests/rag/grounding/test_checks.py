@@ -43,10 +43,10 @@ def test_every_check_gives_a_verdict_with_a_reason_when_it_says_no():
     q = parse("Who leads ISKP?")
     ctx = _context(TEXT)
     for name, check in CHECKS.items():
-        verdict = check("Abu Bakr leads it.", q, [ctx[0].text], ctx, 0.5)
+        verdict = check("Abu Bakr leads it.", q, ctx[:1], 0.5)
         assert isinstance(verdict, Verdict), name
         assert verdict.ok or verdict.reason, name
-    said = checks.names_given("Abu Bakr leads ISKP.", q, [TEXT], ctx, 0.5)
+    said = checks.names_given("Abu Bakr leads ISKP.", q, ctx, 0.5)
     assert not said.ok and "name" in said.reason
 
 
@@ -84,7 +84,7 @@ def test_the_topic_is_the_question_s_names_when_it_carries_instructions():
     on = _context("Your Mercury debit card was charged for $136.97 by ZAPIER.")
     off = _context("Your Mercury debit card was charged for $136.97 by Upwork.")
     claim = "$136.97"
-    assert CHECKS["topic"](claim, question, [on[0].text], on, 0.5).ok
-    verdict = CHECKS["topic"](claim, question, [off[0].text], off, 0.5)
+    assert CHECKS["topic"](claim, question, on, 0.5).ok
+    verdict = CHECKS["topic"](claim, question, off, 0.5)
     assert not verdict.ok and "something else" in verdict.reason
     assert question_names("Who leads ISKP? Is it Ghafari?") == {"iskp", "ghafari"}
