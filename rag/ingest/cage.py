@@ -111,10 +111,8 @@ def _child(argv: list[str]) -> int:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         if peak > 0.8 * memory:  # the interpreter fails in odd ways as memory runs out
             reply = b"ERR\n" + _memory(name, limits).encode()
-            out.write(reply)
-            out.flush()
-            return 0
-        reply = f"ERR\n{name}: cannot be read ({exc.__class__.__name__}: {exc})"[:500].encode()
+        else:
+            reply = f"ERR\n{name}: cannot be read ({exc.__class__.__name__}: {exc})"[:500].encode()
     out.write(reply)
     out.flush()
     return 0

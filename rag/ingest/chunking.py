@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from rag.ingest.injection import flag_sentences
 from rag.ingest.readers.blocks import PROSE, Part
-from rag.ingest.readers.text import ITEM, is_heading
+from rag.ingest.readers.text import kind_of
 from rag.text import Span, split_sentences
 from rag.types import Chunk
 
@@ -37,9 +37,9 @@ def line_parts(text: str) -> tuple[Part, ...]:
         stripped = line.strip()
         if stripped:
             lead = len(line) - len(line.lstrip())
-            kind = "item" if ITEM.match(stripped) else "heading" if is_heading(stripped) else ""
+            kind = kind_of(stripped)
             a, b = start + lead, start + lead + len(stripped)
-            parts.append(Part(kind or "paragraph", a, b, 1 if kind else 0))
+            parts.append(Part(kind, a, b, 0 if kind == "paragraph" else 1))
     return tuple(parts)
 
 

@@ -70,7 +70,7 @@ def assemble(blocks: list[Block]) -> tuple[str, tuple[Part, ...]]:
 
 def _title(text: str, parts: tuple[Part, ...], suffix: str) -> str:
     """The first heading of a structured document (in its first few blocks), else its first line."""
-    if suffix not in {".txt"}:
+    if suffix != ".txt":
         for p in parts[:5]:
             if p.kind == "heading":
                 return text[p.start : p.end][:120]

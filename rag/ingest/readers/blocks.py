@@ -70,10 +70,13 @@ def table_rows(rows: list[list[str]], header: list[str] | None) -> list[str]:
 def join_continued(blocks: list[Block]) -> list[Block]:
     """Join a paragraph (or list item) cut by a page, column or box break: one that does not end
     a sentence, followed by a paragraph that starts in lower case, is one block (on the first
-    one's page)."""
+    one's page). Page margins (running headers, page numbers) in between stay after it."""
     out: list[Block] = []
     for b in blocks:
-        last = out[-1] if out else None
+        i = len(out) - 1
+        while i >= 0 and out[i].kind == "margin":
+            i -= 1
+        last = out[i] if i >= 0 else None
         if (
             last is not None
             and last.kind in ("paragraph", "item")
@@ -81,7 +84,7 @@ def join_continued(blocks: list[Block]) -> list[Block]:
             and not END.search(last.text)
             and b.text[:1].islower()
         ):
-            out[-1] = Block(last.kind, join_lines([last.text, b.text]), last.level, last.page)
+            out[i] = Block(last.kind, join_lines([last.text, b.text]), last.level, last.page)
             continue
         out.append(b)
     return out

@@ -69,8 +69,8 @@ class _Walker:
         self.flush()
         kind, level = self.kind, self.level
         if name in HEADINGS:
-            self.blocks.append(Block("heading", _text(tag), HEADINGS[name]))
-            self.blocks = [b for b in self.blocks if b.text]
+            if text := _text(tag):
+                self.blocks.append(Block("heading", text, HEADINGS[name]))
             return
         if name == "pre":
             for line in tag.get_text().split("\n"):

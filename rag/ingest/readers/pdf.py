@@ -254,22 +254,4 @@ def read(data: bytes, name: str, max_text: int) -> list[Block]:
             )
         else:
             blocks.extend(_split(box))
-    return _order(join_continued(blocks))
-
-
-def _order(blocks: list[Block]) -> list[Block]:
-    """Move each margin block after the paragraph that a page break cut, then join again."""
-    out: list[Block] = []
-    pending: list[Block] = []
-    for b in blocks:
-        if b.kind == "margin":
-            pending.append(b)
-            continue
-        cut = pending and out and out[-1].kind == "paragraph" and not END.search(out[-1].text)
-        if cut and b.kind == "paragraph" and b.text[:1].islower():
-            out[-1] = Block("paragraph", join_lines([out[-1].text, b.text]), 0, out[-1].page)
-            continue
-        out.extend(pending)
-        pending = []
-        out.append(b)
-    return out + pending
+    return join_continued(blocks)

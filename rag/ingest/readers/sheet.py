@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rag.errors import DocumentError
-from rag.ingest.readers.blocks import Block, table_rows
+from rag.ingest.readers.blocks import ROW_SEP, Block, table_rows
 
 
 def _cell(v: Any) -> str:
@@ -48,7 +48,7 @@ def _rows(rows: Iterable[Iterable[Any]], page: str) -> list[Block]:
     header = grid[0] if len(grid) > 1 else None
     body = grid[1:] if header else grid
     if header:
-        blocks.append(Block("row", " · ".join(c for c in header if c.strip())))
+        blocks.append(Block("row", ROW_SEP.join(c for c in header if c.strip())))
     blocks += [Block("row", text) for text in table_rows(body, header)]
     return blocks
 

@@ -18,6 +18,13 @@ def is_heading(line: str) -> bool:
     return 0 < len(line) <= 80 and not re.search(r"[.!?:;,\"”']$", line) and len(line.split()) <= 12
 
 
+def kind_of(line: str) -> str:
+    """A stripped line's kind in a file with one paragraph per line."""
+    if ITEM.match(line):
+        return "item"
+    return "heading" if is_heading(line) else "paragraph"
+
+
 def _wrapped(lines: list[str]) -> bool:
     """Hard-wrapped prose: blank lines between paragraphs, and most lines end mid-sentence."""
     full = [ln for ln in lines if len(ln) > 40]
@@ -32,15 +39,9 @@ def read(text: str) -> list[Block]:
     if _wrapped(lines):
         return _paragraphs(lines)
     blocks = []
-    for line in lines:
-        if not line:
-            continue
-        if ITEM.match(line):
-            blocks.append(Block("item", line, 1))
-        elif is_heading(line):
-            blocks.append(Block("heading", line, 1))
-        else:
-            blocks.append(Block("paragraph", line))
+    for line in filter(None, lines):
+        kind = kind_of(line)
+        blocks.append(Block(kind, line, 0 if kind == "paragraph" else 1))
     return blocks
 
 
