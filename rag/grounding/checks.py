@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 
-from rag.grounding import dates
 from rag.grounding.counts import bound
+from rag.grounding.dates import misread
 from rag.grounding.question import Question
-from rag.text import STOPWORDS, content, numbers, words
+from rag.text import STOPWORDS, content, day_months, names, numbers, words
 from rag.types import Sentence
 
 MIN_QUESTION_OVERLAP = 1 / 3  # share of the question's words the support must contain
@@ -44,11 +44,6 @@ def variant(a: str, b: str, shortest: int = 5) -> bool:
 
 def named_in(names: set[str], pool: list[str]) -> bool:
     return all(any(n == w or variant(n, w) for w in pool) for n in names)
-
-
-def names(text: str) -> set[str]:
-    """Capitalised words that do not start a sentence, lower-cased."""
-    return {w.lower() for w in re.findall(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]{2,}", text)}
 
 
 def new_words(claim: str, q: Question) -> set[str]:
@@ -106,13 +101,6 @@ def links_verbatim(claim: str, q: Question, sup: list[Sentence], ms: float) -> V
     return PASS
 
 
-def question_names(text: str) -> set[str]:
-    """The words of the question's names: capitalised tokens that do not start a sentence
-    ("Zapier", "AHREFS", "38Avenue" -> 38, avenue), lower-cased, without stopwords."""
-    found = re.findall(r"(?<!^)(?<![.!?] )(?<![.!?])\b\w*[A-Z]\w*", text.strip())
-    return {w for t in found for w in words(t)} - STOPWORDS
-
-
 def topic(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
     """The support holds a third of the question's words, or every word of its names (a
     question can carry instructions — "If multiple, record all values" — that no answer
@@ -120,7 +108,7 @@ def topic(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
     texts = [s.text for s in sup]
     have = content(" ".join(texts))
     if q.words and len(q.words & have) / len(q.words) < MIN_QUESTION_OVERLAP:
-        named = question_names(q.text)
+        named = q.name_words
         if not named or not named <= set(words(" ".join(texts))):
             return Verdict(False, "the support is about something else than what was asked")
     return PASS
@@ -144,14 +132,14 @@ def names_given(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verd
 
 def day_month(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
     texts = [s.text for s in sup]
-    if not dates.day_months(claim) <= dates.day_months(" ".join(texts)) | dates.day_months(q.text):
+    if not day_months(claim) <= day_months(" ".join(texts)) | q.day_months:
         return Verdict(False, "a day of a month no source gives")
     return PASS
 
 
 def date_event(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
     texts = [s.text for s in sup]
-    if dates.misread(claim, q.text, texts):
+    if misread(claim, q, texts):
         return Verdict(False, "the date of another event in the same sentence")
     return PASS
 
@@ -172,7 +160,7 @@ def linked(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verdict:
     new = content(claim) - q.words
     derived = derived_numbers(claim, q, " ".join(texts))
     each = all(new & content(t) or (derived and numbers(t)) for t in texts)
-    bridge = set.intersection(*(names(t) for t in texts)) - names(q.text) - STOPWORDS
+    bridge = set.intersection(*(names(t) for t in texts)) - q.names - STOPWORDS
     if not (each or bridge):
         return Verdict(False, "two sentences that do not make one piece of evidence")
     return PASS
@@ -182,7 +170,7 @@ def count_bound(claim: str, q: Question, sup: list[Sentence], ms: float) -> Verd
     texts = [s.text for s in sup]
     if _adds_nothing(claim, q) or derived_numbers(claim, q, " ".join(texts)):
         return PASS
-    if not bound(claim, q.text, texts):
+    if not bound(claim, q, texts):
         return Verdict(False, "another count in the sentence is tied to the question's words")
     return PASS
 

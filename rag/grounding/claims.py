@@ -88,7 +88,7 @@ def ground(
         found = _supported_by(claim, q, context, min_support, policy)
         repair = ""
         for name, fix in REPAIRS.items():
-            if found is None and (fixed := fix(claim, q.text, context)):
+            if found is None and (fixed := fix(claim, q, context)):
                 claim, found = fixed, _supported_by(fixed, q, context, min_support, policy)
                 repair = name
         if found:
@@ -96,14 +96,14 @@ def ground(
     return claims
 
 
-def rebind_date(claim: str, question: str, context: list[Sentence]) -> str | None:
-    return dates.rebind(claim, question, [s.text for s in context])
+def rebind_date(claim: str, q: Question, context: list[Sentence]) -> str | None:
+    return dates.rebind(claim, q, [s.text for s in context])
 
 
 LIST_SEPARATOR = re.compile(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+")
 
 
-def prune_list(claim: str, question: str, context: list[Sentence]) -> str | None:
+def prune_list(claim: str, q: Question, context: list[Sentence]) -> str | None:
     """A list of names ("Iran, Pakistan, Russia, and Turkey") keeps the items named by the one
     context sentence that names most of them; None when `claim` is no such list or that sentence
     names all or fewer than two."""

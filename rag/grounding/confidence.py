@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import ConfigError
-from rag.grounding.checks import CHECKS, YES_NO, Policy, names, new_words
+from rag.grounding.checks import CHECKS, YES_NO, Policy, new_words
 from rag.grounding.claims import Claim
 from rag.grounding.question import KINDS, Question
 from rag.text import STOPWORDS, content, stem, words
@@ -78,7 +78,7 @@ def _distance(claim: str, q: Question, support: str) -> float:
     return 1.0 / (1 + min(abs(a - b) for a in at_new for b in at_q))
 
 
-def _missing(wanted: set[str], have: set[str]) -> float:
+def _missing(wanted: Set[str], have: Set[str]) -> float:
     return len(wanted - have) / len(wanted) if wanted else 0.0
 
 
@@ -108,7 +108,7 @@ def features(q: Question, context: list[Sentence], claim: Claim, ev: Evidence) -
         "question_words": min(len(q.words), 12) / 12,
         # a question that looks answerable but asks about something the support lacks
         "question_numbers_missing": _missing(set(q.numbers), have),
-        "question_names_missing": _missing(names(q.text) - STOPWORDS, set(words(support))),
+        "question_names_missing": _missing(q.names - STOPWORDS, set(words(support))),
         "question_words_nowhere": _missing(
             set(q.words), content(" ".join(s.text for s in context))
         ),

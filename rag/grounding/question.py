@@ -13,11 +13,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.grounding.counts import QUANTITY_QUESTION
-from rag.grounding.dates import WHEN_QUESTION
-from rag.text import STOPWORDS, content, numbers, words
+from rag.text import STOPWORDS, content, day_months, names, numbers, words
 
 KINDS = ("count", "date", "name", "yesno", "list", "other")
+# questions whose answer is a quantity: the number must be the one the support ties to the
+# question's words ("killed 170 Afghans and 13 US service members": 13 for "service members")
+QUANTITY_QUESTION = re.compile(
+    r"^\s*how (?:many|much|old)\s+(?P<noun>[^?]*?)"
+    r"(?:\s+(?:were|was|did|does|do|is|are|has|have|had|will|would|could|can)\b|\?|$)",
+    re.IGNORECASE,
+)
+WHEN_QUESTION = re.compile(
+    r"^\s*(?:when\b|on what date|in what year|in which year|what (?:year|date|month)\b)",
+    re.IGNORECASE,
+)
 # questions that ask for a name
 NAME_QUESTION = re.compile(
     r"^\s*(?i:(?:what|which) (?:is|was|are|were) the names?\b|who\b)(?! (?:is|was|are|were) [A-Z])"
@@ -50,6 +59,9 @@ class Question:
     numbers: frozenset[str]
     counted: frozenset[str]  # "how many X": the words of X (empty for other questions)
     arithmetic: bool  # may be answered by a sum or difference of two stated numbers
+    names: frozenset[str]  # capitalised words not starting a sentence (rag.text.names)
+    name_words: frozenset[str]  # the words of its names, acronyms and camelCase too
+    day_months: frozenset[tuple[str, str]]  # the days of months it gives ("March 22")
 
     @property
     def quantity(self) -> bool:
@@ -85,7 +97,17 @@ def parse(text: str) -> Question:
         numbers=frozenset(numbers(text)),
         counted=frozenset(words(quantity["noun"])) if quantity else frozenset(),
         arithmetic=bool(ARITHMETIC_CUES.search(text)),
+        names=frozenset(names(text)),
+        name_words=frozenset(name_words(text)),
+        day_months=frozenset(day_months(text)),
     )
 
 
-__all__ = ["KINDS", "STOPWORDS", "Question", "kind_of", "parse"]
+def name_words(text: str) -> set[str]:
+    """The words of the question's names: capitalised tokens that do not start a sentence
+    ("Zapier", "AHREFS", "38Avenue" -> 38, avenue), lower-cased, without stopwords."""
+    found = re.findall(r"(?<!^)(?<![.!?] )(?<![.!?])\b\w*[A-Z]\w*", text.strip())
+    return {w for t in found for w in words(t)} - STOPWORDS
+
+
+__all__ = ["KINDS", "STOPWORDS", "Question", "kind_of", "name_words", "parse"]

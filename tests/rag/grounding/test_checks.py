@@ -7,9 +7,9 @@ import pytest
 
 from rag.errors import ConfigError
 from rag.grounding import checks
-from rag.grounding.checks import CHECKS, Policy, Verdict, question_names
+from rag.grounding.checks import CHECKS, Policy, Verdict
 from rag.grounding.claims import ground
-from rag.grounding.question import parse
+from rag.grounding.question import name_words, parse
 from rag.types import Chunk, Sentence
 
 TEXT = "Sanaullah Ghafari, also known as Shahab al-Muhajir, has led ISKP since 2020."
@@ -87,4 +87,4 @@ def test_the_topic_is_the_question_s_names_when_it_carries_instructions():
     assert CHECKS["topic"](claim, question, on, 0.5).ok
     verdict = CHECKS["topic"](claim, question, off, 0.5)
     assert not verdict.ok and "something else" in verdict.reason
-    assert question_names("Who leads ISKP? Is it Ghafari?") == {"iskp", "ghafari"}
+    assert name_words("Who leads ISKP? Is it Ghafari?") == {"iskp", "ghafari"}
