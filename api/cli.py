@@ -98,9 +98,7 @@ def _pipeline(model: Path | None = None, **overrides: Any) -> Pipeline:
 
 def where(c: Citation) -> str:
     """ "report.pdf, p. 12, Install › Requirements": the source, its page, its section."""
-    return ", ".join(
-        x for x in (c.source, f"p. {c.page}" if c.page else "", c.section) if x
-    )
+    return ", ".join(x for x in (c.source, f"p. {c.page}" if c.page else "", c.section) if x)
 
 
 def _print_answer(answer: Answer) -> None:

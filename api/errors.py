@@ -1,6 +1,6 @@
 """HTTP statuses of the errors a user sees, decided at the API edge (`rag/errors.py` knows no HTTP).
 
-    http_status(NotFoundError("…")) == 404;  anything else a user can fix: 400
+http_status(NotFoundError("…")) == 404;  anything else a user can fix: 400
 """
 
 from __future__ import annotations

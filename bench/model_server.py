@@ -87,7 +87,7 @@ def run(model: str, limit: int, threads: int = 2) -> dict[str, Any]:
                     "same_citations": [(c.chunk_id, c.start, c.end) for c in a.citations]
                     == [(c.chunk_id, c.start, c.end) for c in b.citations],
                     "declined": a.declined,
-                    "p_decline": [a.p_decline, b.p_decline],
+                    "p_decline": [a.trace.p_decline, b.trace.p_decline],
                     "local_s": round(ta, 2),
                     "server_s": round(tb, 2),
                     "local_answer": a.answer,

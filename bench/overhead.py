@@ -97,7 +97,7 @@ def run(
             row["pipeline_s"] = time.perf_counter() - t0
             row["pipeline_retrieval_s"] = ans.timings.retrieval_s
             row["pipeline_completion_tokens"] = ans.timings.completion_tokens
-            row["pipeline_raw"] = ans.raw
+            row["pipeline_raw"] = ans.trace.raw
             row["same_prompt"] = bool(gen.calls) and gen.calls[-1][0] == messages
 
         def direct(

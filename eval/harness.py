@@ -182,17 +182,18 @@ def ask_one(pipeline: Any, q: Record, k: int) -> Record:
             "score": round(float(h.score), 5),
             "text": h.chunk.text,
         }
-        for h in ans.hits
+        for h in ans.trace.hits
     ]
     d = ans.to_dict()
     streamed = "".join(pieces)
-    rec = {**{f: q[f] for f in FIELDS}, **d, "raw": ans.raw, "streamed": streamed}
+    rec = {**{f: q[f] for f in FIELDS}, **d, "raw": ans.trace.raw, "streamed": streamed}
     for key in ("gold_source", "attack", "corpus", "group"):
         if q.get(key):
             rec[key] = q[key]
     # what grounding and calibration need to replay this answer without the model
-    rec["p_decline"] = None if ans.p_decline is None else round(ans.p_decline, 5)
-    rec["tokens"] = None if ans.tokens is None else [[t, round(lp, 4)] for t, lp in ans.tokens]
+    trace = ans.trace
+    rec["p_decline"] = None if trace.p_decline is None else round(trace.p_decline, 5)
+    rec["tokens"] = None if trace.tokens is None else [[t, round(lp, 4)] for t, lp in trace.tokens]
     rec["context"] = [
         {
             "source": s.chunk.source,
@@ -201,11 +202,11 @@ def ask_one(pipeline: Any, q: Record, k: int) -> Record:
             "end": s.end,
             "text": s.text,
         }
-        for s in ans.context
+        for s in ans.trace.context
     ]
     rec["scores"] = score(q, d, retrieved, k, streamed)
-    rec["candidate"] = ans.candidate
-    rec["candidate_right"] = candidate_right(q, ans.candidate)
+    rec["candidate"] = ans.trace.candidate
+    rec["candidate_right"] = candidate_right(q, ans.trace.candidate)
     for r in retrieved:
         del r["text"]  # keep report.json small; the chunk id points at it
     rec["retrieved"] = retrieved

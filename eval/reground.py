@@ -24,7 +24,7 @@ from rag.grounding.checks import Policy
 from rag.grounding.confidence import Calibrator, judge_with
 from rag.grounding.question import parse
 from rag.grounding.verified import VerifiedReply
-from rag.types import Chunk, Sentence
+from rag.types import Chunk, Sentence, Trace
 
 RETRIEVAL_SCORES = ("first_relevant_rank", "hit", "rr")
 
@@ -71,11 +71,11 @@ def replay(
         min_confidence=min_confidence,
     )
     verified.feed(rec["raw"])  # the whole reply as one piece; `finish` decides the last sentence
-    answer = verified.finish([], rec["raw"])
+    answer = verified.finish(Trace(raw=rec["raw"]))
     d = answer.to_dict()
     d["timings"] = rec["timings"]
-    new = {**rec, **d, "candidate": answer.candidate}
-    new["candidate_right"] = candidate_right(rec, answer.candidate)
+    new = {**rec, **d, "candidate": answer.trace.candidate}
+    new["candidate_right"] = candidate_right(rec, answer.trace.candidate)
     scores = score(rec, d, [], 0)
     new["scores"] = {**scores, **{k: rec["scores"][k] for k in RETRIEVAL_SCORES}}
     return new

@@ -1,6 +1,6 @@
 """The labelled question sets kept in this repository and the one reader of their JSONL format.
 
-    questions = read_jsonl(SEED_SET)    # [{"id", "question", "answers", "evidence", "type", …}]
+questions = read_jsonl(SEED_SET)    # [{"id", "question", "answers", "evidence", "type", …}]
 """
 
 from __future__ import annotations

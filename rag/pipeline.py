@@ -17,7 +17,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ from rag.ingest.chunking import chunk_document
 from rag.ingest.documents import LoadedDocument, iter_files, load_bytes, load_file
 from rag.prompt import EXAMPLES, answer_messages, condense_messages, source_text
 from rag.store import Store, Upsert, open_store
-from rag.types import Answer, Chunk, DocumentInfo, Hit, Sentence, Timings
+from rag.types import Answer, Chunk, DocumentInfo, Hit, Sentence, Timings, Trace
 
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
 CONDENSE_TOKENS = 48  # the rewritten question's length
@@ -70,7 +70,7 @@ class Pipeline:
     ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embed_model)
-        self._generator = generator
+        self._generator = self._expecting(generator) if generator else None
         self._loading_generator = threading.Lock()
         self.store: Store = open_store(
             settings,
@@ -145,10 +145,19 @@ class Pipeline:
         with self._loading_generator:
             if self._generator is None:
                 try:
-                    self._generator = make_generator(self.settings)
+                    generator = make_generator(self.settings)
                 except Exception:
                     if not quiet:
                         raise
+                    return
+                self._generator = self._expecting(generator)
+
+    def _expecting(self, generator: Generator) -> Generator:
+        """`generator`, told what every answer prompt starts with (instructions, examples)."""
+        examples = EXAMPLES if self.settings.prompt_examples else ()
+        a, b = (answer_messages(q, [s], examples) for q, s in (("A?", "a."), ("B?", "b.")))
+        generator.expect(a, b, self._cache_dir())
+        return generator
 
     def _onnx_cache(self) -> Path:
         """Exports of the embedding model (embeddings/onnx_runtime.py), beside the models."""
@@ -340,12 +349,11 @@ class Pipeline:
         parsed = parse(question)  # once, after it is checked and condensed: every step takes it
         sentences, hits, retrieval_s = self.context(parsed, k or self.settings.k)
         stage("reading", {"passages": len(sentences)})
-        timings = Timings(retrieval_s=round(retrieval_s, 4))
         if not sentences:
-            timings.total_s = round(time.perf_counter() - t0, 4)
             if on_token:
                 on_token(grounding.DECLINE_TEXT)
-            return Answer(grounding.DECLINE_TEXT, True, [], timings, hits)
+            timings = Timings(round(retrieval_s, 4), total_s=round(time.perf_counter() - t0, 4))
+            return Answer(grounding.DECLINE_TEXT, True, [], timings, trace=Trace(hits))
         fitted = fit_answer(
             question,
             [source_text(s.text, s.kind, s.chunk.title) for s in sentences],
@@ -369,11 +377,6 @@ class Pipeline:
         pieces: list[str] = []
         ttft = None
         with generator.lock:
-            generator.keep_prefix(
-                answer_messages("A?", ["a."], examples),
-                answer_messages("B?", ["b."], examples),
-                self._cache_dir(),
-            )
             stage("writing", {})
             for piece in generator.stream(
                 messages,
@@ -387,12 +390,14 @@ class Pipeline:
                     ttft = time.perf_counter() - t0
                 pieces.append(piece)
                 verified.feed(piece)
+        ttft_s = ttft if ttft is not None else time.perf_counter() - t0
         reply = "".join(pieces).strip()
-        timings.ttft_s = round(ttft if ttft is not None else time.perf_counter() - t0, 4)
-        timings.prompt_tokens = stats.prompt_tokens
-        timings.completion_tokens = stats.completion_tokens
-        answer = verified.finish(hits, reply)
-        answer.timings = timings
-        answer.context, answer.p_decline, answer.tokens = sentences, stats.p_decline, stats.tokens
-        timings.total_s = round(time.perf_counter() - t0, 4)
-        return answer
+        answer = verified.finish(Trace(hits, sentences, reply, stats.p_decline, stats.tokens))
+        timings = Timings(
+            round(retrieval_s, 4),
+            round(ttft_s, 4),
+            round(time.perf_counter() - t0, 4),  # grounding the last sentence too
+            stats.prompt_tokens,
+            stats.completion_tokens,
+        )
+        return replace(answer, timings=timings)

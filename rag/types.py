@@ -80,20 +80,26 @@ class Timings:
     completion_tokens: int = 0
 
 
-@dataclass
+@dataclass(frozen=True)
+class Trace:
+    """How an answer came about, for evaluation and debugging (not part of the public JSON)."""
+
+    hits: list[Hit] = field(default_factory=list)  # what retrieval returned
+    context: list[Sentence] = field(default_factory=list)  # the sentences shown to the model
+    raw: str = ""  # the model's raw output, before grounding
+    p_decline: float | None = None  # the model's first-token probability of declining
+    tokens: list[tuple[str, float]] | None = None  # generated tokens and their log-probabilities
+    candidate: str = ""  # the grounded answer before the operating point decided
+
+
+@dataclass(frozen=True)
 class Answer:
     answer: str
     declined: bool
     citations: list[Citation] = field(default_factory=list)
     timings: Timings = field(default_factory=Timings)
-    hits: list[Hit] = field(default_factory=list)  # what retrieval returned (for eval/debug)
-    raw: str = ""  # the model's raw output, before grounding
-    # diagnostics for evaluation and calibration (not part of the public JSON)
-    context: list[Sentence] = field(default_factory=list)  # the sentences shown to the model
-    p_decline: float | None = None  # the model's first-token probability of declining
-    tokens: list[tuple[str, float]] | None = None  # generated tokens and their log-probabilities
     confidence: float | None = None  # calibrated P(right) of the first claim (None: no claim)
-    candidate: str = ""  # the grounded answer before the operating point decided (for eval)
+    trace: Trace = field(default_factory=Trace)
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape of `rag ask --json` and `POST /ask`."""
@@ -107,7 +113,7 @@ class Answer:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Answer:
-        """The inverse of `to_dict` (an answer that came over HTTP); `hits` and `raw` stay empty."""
+        """The inverse of `to_dict` (an answer that came over HTTP); its trace stays empty."""
         return cls(
             answer=d["answer"],
             declined=d["declined"],

@@ -5,6 +5,7 @@ Usage: /usr/bin/python3 make_xlsx.py SRC.html OUT.xlsx
 the sheet is named after the table number ("Table 9.1"), row 1 holds the caption,
 then the header row and the body rows, cell text exactly as in the HTML.
 """
+
 import re
 import sys
 
@@ -27,8 +28,8 @@ def main(src, out):
         name = (m.group(1) if m else caption)[:31] or f"Sheet{len(wb.sheetnames) + 1}"
         ws = wb.create_sheet(name)
         ws.append([caption])
-        for tr in div.xpath('.//tr'):
-            ws.append([text(c) for c in tr.xpath('./th|./td')])
+        for tr in div.xpath(".//tr"):
+            ws.append([text(c) for c in tr.xpath("./th|./td")])
     wb.save(out)
 
 

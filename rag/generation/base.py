@@ -38,13 +38,21 @@ class Generation:
 
 
 class Generator(ABC):
-    """One answer model. Callers hold `lock` around `keep_prefix` + `stream` (one reply at a
-    time per generator; more at once means more processes or more model servers)."""
+    """One answer model. Callers hold `lock` around `stream` (one reply at a time per
+    generator; more at once means more processes or more model servers)."""
 
     name: str  # what the API reports as its model
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        # what the prompts will look like (`expect`); a backend may keep their shared prefix
+        self.expected: tuple[Messages, Messages, Path | None] | None = None
+
+    def expect(self, a: Messages, b: Messages, cache_dir: Path | None = None) -> None:
+        """Say what the answer prompts look like: `a` and `b` are two of them that differ only
+        in their variable part (question, sources). A backend that can keep the evaluated state
+        of the prefix they share does so from the next `stream` on, in `cache_dir` too."""
+        self.expected = (a, b, cache_dir)
 
     @abstractmethod
     def n_ctx(self) -> int:
@@ -54,11 +62,6 @@ class Generator(ABC):
     def count(self, messages: Messages) -> int:
         """Tokens of `messages` as the model sees them (chat template and reply opening
         included); what the token budget (rag/generation/budget.py) measures prompts with."""
-
-    def keep_prefix(self, a: Messages, b: Messages, cache_dir: Path | None = None) -> int:
-        """Keep the evaluated state of the prefix chats `a` and `b` share, when the backend can;
-        returns its length in tokens (0: nothing kept). Hold `lock`."""
-        return 0
 
     @abstractmethod
     def stream(

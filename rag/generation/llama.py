@@ -2,9 +2,10 @@
 llama.cpp (llama-cpp-python), streamed token by token.
 
 Prompts are rendered with the model's own chat template (from the GGUF metadata). llama.cpp
-keeps the KV cache of the previous call; `keep_prefix` also keeps the KV state of a fixed
-prompt prefix (instructions and examples), restores it when another prompt ran in between, and
-saves it to disk so the next process loads it instead of evaluating it again.
+keeps the KV cache of the previous call; `keep_prefix` (run by `stream` for the prompts the
+caller `expect`s) also keeps the KV state of a fixed prompt prefix (instructions and examples),
+restores it when another prompt ran in between, and saves it to disk so the next process loads it
+instead of evaluating it again.
 The decline gate is a logits processor (`DeclineGate`) on the reply's first token.
 Does not: batch requests (callers serialise access; see `lock`).
 """
@@ -285,6 +286,8 @@ class LlamaGenerator(Generator):
         near-tie of the greedy choice: with `fresh`, the reply does not depend on the call before.
         Hold `self.lock` around the whole iteration when several threads share the model.
         """
+        if self.expected is not None:
+            self.keep_prefix(*self.expected)  # at once the first time, then remembered
         prompt, stops = self.render(messages)
         tokens = self.tokenize(prompt)
         stats = stats if stats is not None else Generation()

@@ -15,20 +15,21 @@ The sink is also called with "" once per generated piece (a tick: a caller may r
 stop the generation).
 The first supported claim decides the whole answer: `judge(claim, dropped, end)` gives its
 calibrated confidence (rag/grounding/confidence.py); below `min_confidence` nothing is released, the
-answer becomes the decline, and the withheld text stays on `Answer.candidate` for evaluation.
-Does not: show the model's unchecked words (`Answer.raw` keeps them for debugging and eval).
+answer becomes the decline, and the withheld text stays on `Answer.trace.candidate` for evaluation.
+Does not: show the model's unchecked words (`Answer.trace.raw` keeps them for debugging and eval).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from rag.grounding import claims as grounding
 from rag.grounding.checks import Policy
 from rag.grounding.question import Question
 from rag.text import split_sentences
-from rag.types import Answer, Citation, Hit, Sentence, Timings
+from rag.types import Answer, Citation, Sentence, Trace
 
 TokenSink = Callable[[str], None]
 Judge = Callable[[grounding.Claim, int, int], float]  # (first claim, dropped before, end) -> P
@@ -68,19 +69,19 @@ class VerifiedReply:
             self.sink("")  # tick
         self._decide(final=False)
 
-    def finish(self, hits: list[Hit], raw: str) -> Answer:
-        """Decide the last sentence; the verified answer (the authority for the whole reply)."""
+    def finish(self, trace: Trace) -> Answer:
+        """Decide the last sentence; the verified answer (the authority for the whole reply),
+        with `trace` (how it came about) and the grounded text before the operating point."""
         self._decide(final=True)
         if self.declined or not self.parts or self.withheld:
             if self.sink:
                 self.sink(grounding.DECLINE_TEXT)
-            answer = Answer(grounding.DECLINE_TEXT, True, [], Timings(), hits, raw=raw)
-            answer.candidate = " ".join(self.parts)
+            text, declined, citations = grounding.DECLINE_TEXT, True, []
         else:
-            answer = Answer(" ".join(self.parts), False, self.citations, Timings(), hits, raw=raw)
-            answer.candidate = answer.answer
-        answer.confidence = None if self.declined else self.confidence
-        return answer
+            text, declined, citations = " ".join(self.parts), False, self.citations
+        confidence = None if self.declined else self.confidence
+        trace = replace(trace, candidate=" ".join(self.parts))
+        return Answer(text, declined, citations, confidence=confidence, trace=trace)
 
     @property
     def released(self) -> str:

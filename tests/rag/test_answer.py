@@ -29,7 +29,7 @@ def test_answer_is_cited_with_verbatim_quotes(essay: Pipeline, corpus):
         "When did Joe Biden give the press conference where he defended his Afghanistan record?",
         on_token=streamed.append,
     )
-    assert not answer.declined, answer.raw
+    assert not answer.declined, answer.trace.raw
     assert "July 2023" in answer.answer
     assert answer.citations and "July 2023" in answer.citations[0].quote
     _check_citations(essay, answer)
@@ -50,7 +50,7 @@ def test_answer_is_cited_with_verbatim_quotes(essay: Pipeline, corpus):
 )
 def test_off_topic_question_is_declined(essay: Pipeline, question):
     answer = essay.ask(question)
-    assert answer.declined, answer.raw
+    assert answer.declined, answer.trace.raw
     assert answer.citations == [] and answer.answer == "The documents don't say."
 
 

@@ -65,7 +65,7 @@ def test_pipeline_answers_from_postgres(pg_uri: str, tmp_path: Path, embedder, s
     pipeline = Pipeline(settings, embedder=embedder, generator=small_generator)
     pipeline.ingest([DEFAULT_CORPUS])
     answer = pipeline.ask(BIDEN)
-    assert not answer.declined, answer.raw
+    assert not answer.declined, answer.trace.raw
     assert "July 2023" in answer.answer
     assert answer.citations and answer.citations[0].source == DEFAULT_CORPUS.name
     full = DEFAULT_CORPUS.read_text()

@@ -14,7 +14,7 @@ def test_default_model_names_the_alias_with_a_citation(settings, embedder, corpu
     assert answer.confidence is not None and answer.confidence >= p.calibrator.threshold(None)
     assert any("Shahab al-Muhajir" in c.quote for c in answer.citations)
     declined = p.ask("How many drones does the CIA fly over Kabul each week?")
-    assert declined.declined and not declined.citations, declined.raw
+    assert declined.declined and not declined.citations, declined.trace.raw
 
 
 @pytest.mark.slow

@@ -96,3 +96,21 @@ def test_fresh_evaluates_the_prompt_after_the_prefix_as_a_new_process_does():
     assert first == len(prompt) - n
     assert prompt_tokens_evaluated(fresh=True) == first
     assert prompt_tokens_evaluated() == 1  # the plain llama.cpp reuse
+
+
+def test_the_prompts_a_caller_expects_have_their_prefix_kept_by_stream(tmp_path: Path):
+    """The pipeline only says what its prompts look like (`expect`); keeping the prefix is the
+    backend's business, done at the first reply and remembered after."""
+    gen = _generator()
+    gen.expect(
+        answer_messages("A?", ["a."], EXAMPLES), answer_messages("B?", ["b."], EXAMPLES), tmp_path
+    )
+    assert gen.evaluated == [] and gen.prefix == []  # nothing happens before a reply
+    prompt = gen.tokenize(gen.render(answer_messages(QUESTION, SOURCES, EXAMPLES))[0])
+    _answer(gen)
+    n = len(gen.prefix)
+    assert 100 < n < len(prompt) and gen.evaluated[:2] == [n, len(prompt) - n]
+    assert len(list(tmp_path.glob("prefix-*.kv"))) == 1
+    gen.evaluated.clear()
+    "".join(gen.stream(answer_messages(QUESTION, SOURCES, EXAMPLES), max_tokens=4, fresh=True))
+    assert gen.evaluated[0] == len(prompt) - n  # kept: the prefix is not evaluated again

@@ -108,10 +108,10 @@ def test_the_same_answers_as_in_process_on_seed_questions(
             (c.n, c.chunk_id, c.start, c.end) for c in a.citations
         ]
         assert b.timings.prompt_tokens == a.timings.prompt_tokens
-        assert b.p_decline is not None and a.p_decline is not None
-        assert b.p_decline == pytest.approx(a.p_decline, abs=0.02)
-        assert a.tokens and b.tokens is None  # in process only: see generator_openai
-        assert "".join(t for t, _ in a.tokens).strip() == a.raw
-        assert all(lp <= 0 for _, lp in a.tokens)
+        assert b.trace.p_decline is not None and a.trace.p_decline is not None
+        assert b.trace.p_decline == pytest.approx(a.trace.p_decline, abs=0.02)
+        assert a.trace.tokens and b.trace.tokens is None  # in process only: see generator_openai
+        assert "".join(t for t, _ in a.trace.tokens).strip() == a.trace.raw
+        assert all(lp <= 0 for _, lp in a.trace.tokens)
         answered += not a.declined
     assert answered  # a model that declines everything proves nothing

@@ -13,6 +13,7 @@ from rag.grounding import claims as grounding
 from rag.grounding.confidence import Calibrator, Evidence, features
 from rag.grounding.question import parse
 from rag.grounding.verified import VerifiedReply
+from rag.types import Trace
 from tests.rag.grounding.test_checks import TEXT, _context
 
 
@@ -90,14 +91,14 @@ def _reply(confidence: float, min_confidence: float) -> tuple[object, list[str]]
     )
     for piece in ["Sanaullah", " Ghafari", " leads", " ISKP."]:
         reply.feed(piece)
-    return reply.finish([], "Sanaullah Ghafari leads ISKP."), sink
+    return reply.finish(Trace(raw="Sanaullah Ghafari leads ISKP.")), sink
 
 
 def test_below_the_operating_point_nothing_is_streamed_and_the_answer_declines():
     answer, sink = _reply(0.2, 0.5)
     assert answer.declined and answer.answer == grounding.DECLINE_TEXT
     assert "".join(sink) == grounding.DECLINE_TEXT
-    assert answer.confidence == 0.2 and answer.candidate.startswith("Sanaullah Ghafari")
+    assert answer.confidence == 0.2 and answer.trace.candidate.startswith("Sanaullah Ghafari")
     assert answer.to_dict()["confidence"] == 0.2
 
 

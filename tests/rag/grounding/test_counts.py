@@ -16,7 +16,7 @@ def test_a_count_is_read_with_the_question_words_around_it():
     assert "2021" not in b and "2017" not in b  # dates are not counts
     b = bindings(BOMBING, parse("How many Afghans died at the gate?"))
     assert max(b, key=lambda n: b[n]) == "170"
-    assert bindings(BOMBING, parse("When was the bomber arrested?")) == {}  # not a quantity question
+    assert bindings(BOMBING, parse("When was the bomber arrested?")) == {}  # not a count
 
 
 def test_a_count_stops_at_punctuation_and_other_numbers():

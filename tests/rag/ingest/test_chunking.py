@@ -1,5 +1,4 @@
 from rag.ingest.chunking import chunk_document
-from rag.text import split_sentences
 
 
 def test_chunks_keep_exact_spans_titles_and_stable_ids(corpus):
@@ -28,23 +27,3 @@ def test_long_paragraphs_split_between_sentences_with_overlap():
     assert chunks[-1].end == len(text)
 
 
-def test_sentence_spans_are_trimmed():
-    text = "Dr. Smith arrived at 5 p.m. on Monday.  He left early. "
-    spans = split_sentences(text)
-    assert [text[s:e] for s, e in spans] == [
-        "Dr. Smith arrived at 5 p.m. on Monday.",
-        "He left early.",
-    ]
-
-
-def test_sentence_spans_are_character_offsets_beyond_ascii():
-    """Offsets index the Python string (not UTF-8 bytes) past curly quotes, accents and emoji."""
-    text = "Prefix 😀 ok. Then “quoted,” she said. Ça va? The U.S. Army met Gen. Miller. End"
-    spans = split_sentences(text, offset=100)
-    assert [text[s - 100 : e - 100] for s, e in spans] == [
-        "Prefix 😀 ok.",
-        "Then “quoted,” she said.",
-        "Ça va?",
-        "The U.S. Army met Gen. Miller.",
-        "End",
-    ]

@@ -13,7 +13,7 @@ from rag.grounding.verified import VerifiedReply
 from rag.ingest.chunking import chunk_document
 from rag.ingest.injection import flag_reason
 from rag.store.files import IndexGeneration
-from rag.types import Chunk
+from rag.types import Chunk, Trace
 
 LIBRARY = (
     "Tolland Public Library\n"
@@ -134,7 +134,7 @@ def _stream(reply: str, sents, question: Question = QUESTION) -> tuple[list[str]
     for i in range(0, len(reply), 3):
         verified.feed(reply[i : i + 3])
         released_prefixes.append("".join(out))
-    answer = verified.finish([], reply)
+    answer = verified.finish(Trace(raw=reply))
     assert all(answer.answer.startswith(p) for p in released_prefixes)  # never retracted
     return out, answer.answer, answer.declined
 

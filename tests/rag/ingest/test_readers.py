@@ -19,6 +19,7 @@ from rag.grounding.question import parse
 from rag.ingest.chunking import chunk_document
 from rag.ingest.documents import LoadedDocument, load_bytes, load_file
 from rag.ingest.readers.blocks import join_lines
+from rag.types import Trace
 
 MB = 1_000_000
 FILES = sorted((REALDOCS / "files").iterdir())
@@ -184,7 +185,7 @@ def test_a_citation_says_page_and_section():
     sent = next(s for c in chunks for s in c.sentence_list() if s.text == quote)
     reply = VerifiedReply(parse("What is the /opt directory for?"), [sent], 0.5)
     reply.feed(quote)
-    cited = reply.finish([], quote).to_dict()["citations"]
+    cited = reply.finish(Trace(raw=quote)).to_dict()["citations"]
     assert [(c["page"], c["section"].split(" › ")[-2:], c["quote"]) for c in cited] == [
         (20, ["3.13. /opt : Add-on application software packages", "3.13.1. Purpose"], quote)
     ]
