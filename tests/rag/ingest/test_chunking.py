@@ -25,5 +25,3 @@ def test_long_paragraphs_split_between_sentences_with_overlap():
     for a, b in zip(chunks, chunks[1:], strict=False):
         assert a.sentences[-1] == b.sentences[0]  # one shared sentence
     assert chunks[-1].end == len(text)
-
-
