@@ -194,6 +194,7 @@ def ask_one(pipeline: Any, q: Record, k: int) -> Record:
     trace = ans.trace
     rec["p_decline"] = None if trace.p_decline is None else round(trace.p_decline, 5)
     rec["tokens"] = None if trace.tokens is None else [[t, round(lp, 4)] for t, lp in trace.tokens]
+    rec["p_yes"] = None if trace.p_yes is None else round(trace.p_yes, 5)
     rec["context"] = [
         {
             "source": s.chunk.source,

@@ -61,7 +61,16 @@ def replay(
     ranks = {r["chunk_id"]: r["rank"] for r in rec.get("retrieved", [])}
     q = parse(question)
     tokens = [(t, lp) for t, lp in rec["tokens"]] if rec.get("tokens") else None
-    judge = judge_with(cal, q, context, ranks, lambda: rec.get("p_decline"), lambda: tokens, seen)
+    judge = judge_with(
+        cal,
+        q,
+        context,
+        ranks,
+        lambda: rec.get("p_decline"),
+        lambda: tokens,
+        seen,
+        p_yes=lambda: rec.get("p_yes"),
+    )
     verified = VerifiedReply(
         q,
         context,

@@ -45,6 +45,7 @@ SELECTIVE_COLS = [  # (header, key in a `selective` group, format)
     ("E-AURC", "e_aurc", ".3f"),
     *((f"acc@{c}%", f"accuracy_at_{c}", "%") for c in selective.COVERAGES),
     ("ECE", "ece", ".3f"),
+    ("AUROC", "auroc", ".3f"),
     ("answered", "coverage", "%"),
     ("precision", "precision", "%"),
 ]
@@ -88,6 +89,7 @@ def selective_summary(report: dict[str, Any]) -> list[tuple[str, str]]:
         ("AURC / optimal (lower is better)", f"{fmt(g['aurc'])} / {fmt(g['aurc_optimal'])}"),
         ("selective accuracy at " + " / ".join(map(str, selective.COVERAGES)) + "% coverage", accs),
         (f"expected calibration error ({block['bins']} bins)", fmt(g["ece"])),
+        ("AUROC of confidence, right vs wrong candidates", fmt(g.get("auroc"))),
         point,
     ]
 

@@ -126,6 +126,20 @@ def reliability(
     return out
 
 
+def auroc(conf: np.ndarray, right: np.ndarray) -> float | None:
+    """How well the confidence tells right answers from wrong ones: the chance that a right
+    answer's confidence is above a wrong one's (ties count half); None without both kinds.
+
+    >>> auroc(np.array([0.9, 0.8, 0.7, 0.6]), np.array([True, False, True, False]))
+    0.75
+    """
+    pos, neg = _checked(conf)[right], conf[~right]
+    if not pos.size or not neg.size:
+        return None
+    above = (pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean()
+    return float(above)
+
+
 def ece(conf: np.ndarray, right: np.ndarray, n_bins: int = N_BINS) -> float | None:
     """Expected calibration error: sum over bins of n_b / n * |accuracy_b - confidence_b|.
 
@@ -170,6 +184,7 @@ def group_metrics(records: Sequence[Record], curve: bool = False) -> dict[str, A
         "e_aurc": None if area is None or best is None else area - best,
         **{f"accuracy_at_{c}": selective_accuracy(conf, right, c / 100) for c in COVERAGES},
         "ece": ece(cc, cr),
+        "auroc": auroc(cc, cr),
         "mean_confidence": float(cc.mean()) if cc.size else None,
         "candidate_accuracy": float(cr.mean()) if cr.size else None,
         **operating_point(records),

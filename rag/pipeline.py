@@ -42,8 +42,15 @@ from rag.grounding.verified import Judge, TokenSink, VerifiedReply
 from rag.ingest.cage import Limits
 from rag.ingest.chunking import chunk_document
 from rag.ingest.documents import LoadedDocument, iter_files, load_bytes, load_file
-from rag.prompt import EXAMPLES, answer_messages, condense_messages, source_text
+from rag.prompt import (
+    EXAMPLES,
+    answer_messages,
+    condense_messages,
+    source_text,
+    verify_messages,
+)
 from rag.store import Store, Upsert, open_store
+from rag.text import first_sentence
 from rag.types import Answer, Chunk, DocumentInfo, Hit, Sentence, Timings, Trace
 
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
@@ -94,7 +101,13 @@ class Pipeline:
         """The calibrated confidence of a first claim (see rag/grounding/confidence.py)."""
         ranks = {h.chunk.id: h.rank for h in hits}
         return judge_with(
-            self.calibrator, q, context, ranks, lambda: stats.p_decline, lambda: stats.tokens
+            self.calibrator,
+            q,
+            context,
+            ranks,
+            lambda: stats.p_decline,
+            lambda: stats.tokens,
+            p_yes=lambda: stats.p_yes,
         )
 
     @property
@@ -365,6 +378,8 @@ class Pipeline:
         sentences = sentences[: len(fitted.sources)]  # what the model sees, it may cite
         messages = build(question, fitted.sources)
         stats = Generation()
+        # the model reads its reply back when the calibration weighs that (a whole reply first)
+        verify = generator.offers_yes and "logit_yes" in self.calibrator.names
         verified = VerifiedReply(
             parsed,
             sentences,
@@ -373,6 +388,7 @@ class Pipeline:
             policy=self.calibrator.policy(),
             judge=self.judge(parsed, sentences, hits, stats),
             min_confidence=self.calibrator.threshold(self.settings.min_confidence),
+            hold=verify,
         )
         pieces: list[str] = []
         ttft = None
@@ -390,9 +406,13 @@ class Pipeline:
                     ttft = time.perf_counter() - t0
                 pieces.append(piece)
                 verified.feed(piece)
+            reply = "".join(pieces).strip()
+            if verify and not grounding.is_decline(first_sentence(reply)):
+                stage("checking", {})
+                stats.p_yes = generator.yes_probability(verify_messages(messages, reply))
         ttft_s = ttft if ttft is not None else time.perf_counter() - t0
-        reply = "".join(pieces).strip()
-        answer = verified.finish(Trace(hits, sentences, reply, stats.p_decline, stats.tokens))
+        trace = Trace(hits, sentences, reply, stats.p_decline, stats.tokens, stats.p_yes)
+        answer = verified.finish(trace)
         timings = Timings(
             round(retrieval_s, 4),
             round(ttft_s, 4),

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from rag.text import first_sentence
+
 SYSTEM = (
     "Answer the question in one short sentence, using only the facts in the numbered sources. "
     "If the sources do not contain the answer, reply exactly: NOT FOUND"
@@ -53,6 +55,14 @@ CONDENSE = (
     "Reply with the rewritten question only."
 )
 CITE_MARK = re.compile(r" ?\[\d+\]")  # the [n] after a cited sentence
+# asked after the reply, about it: the model's own reading of its answer. Put to the model as a
+# proposal after the question, not as a new turn after its own reply: asked there, it said yes
+# to its own wrong answers too (mean gap right − wrong 0.03 against 0.42 on four hand cases)
+PROPOSAL_CHARS = 400  # the longest proposal: a first sentence is rarely longer
+VERIFY = (
+    "Proposed answer: {reply}\nIs the proposed answer correct according to the sources? "
+    "Reply yes or no."
+)
 
 
 def source_text(text: str, kind: str, section: str) -> str:
@@ -98,3 +108,13 @@ def condense_messages(question: str, history: list[dict[str, str]]) -> list[dict
         {"role": "system", "content": CONDENSE},
         {"role": "user", "content": f"{turns}\nuser: {question}\n\nRewritten question:"},
     ]
+
+
+def verify_messages(answer: list[dict[str, str]], reply: str) -> list[dict[str, str]]:
+    """The answer chat with the reply's first sentence (what the confidence is about) proposed
+    after the question, asking whether the sources say it: the same tokens as the answer prompt
+    up to the question's end, so a backend whose KV cache still holds the prompt evaluates only
+    the proposal and the ask (~30 tokens; a 1024-token essay would cost 5 s on its own)."""
+    *before, user = answer
+    proposal = VERIFY.format(reply=first_sentence(reply)[:PROPOSAL_CHARS] or reply[:PROPOSAL_CHARS])
+    return [*before, {**user, "content": f"{user['content']}\n\n{proposal}"}]

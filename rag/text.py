@@ -263,3 +263,9 @@ def split_sentences(text: str, offset: int = 0) -> list[Span]:
         if stripped.strip():
             spans.append((offset + start + lead, offset + start + len(stripped)))
     return spans
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of `text` ("" when it has none)."""
+    spans = split_sentences(text)
+    return text[spans[0][0] : spans[0][1]] if spans else ""

@@ -89,6 +89,7 @@ class Trace:
     raw: str = ""  # the model's raw output, before grounding
     p_decline: float | None = None  # the model's first-token probability of declining
     tokens: list[tuple[str, float]] | None = None  # generated tokens and their log-probabilities
+    p_yes: float | None = None  # the model's P(yes) that the sources state its reply
     candidate: str = ""  # the grounded answer before the operating point decided
 
 

@@ -6,7 +6,9 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PATH = re.compile(r"\b((?:rag|api|eval|bench|embeddings|tests|scripts)/[\w/.-]*\w\.(?:py|json|sh))\b")
+PATH = re.compile(
+    r"\b((?:rag|api|eval|bench|embeddings|tests|scripts)/[\w/.-]*\w\.(?:py|json|sh))\b"
+)
 
 
 def test_every_named_path_exists():

@@ -3,8 +3,8 @@
 The last message is the question; earlier user/assistant turns go to `Pipeline.ask` as
 `history`, which rewrites a follow-up into a standalone question before retrieval.
 A stream also carries progress: chunks with an empty `delta` and a top-level `rag_stage`
-object (`{"stage": "waiting" | "condensing" | "retrieving" | "reading" | "writing", ...}`),
-which OpenAI clients read as empty chunks.
+object (`{"stage": "waiting" | "condensing" | "retrieving" | "reading" | "writing" |
+"checking", ...}`), which OpenAI clients read as empty chunks.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ STREAM_DOC = (
     "(joined, the deltas are the final answer; a decline arrives as the decline text). The last "
     "chunk carries `citations`, `declined`, `confidence`, `usage` and the verified `answer`, then "
     "`data: [DONE]`. Chunks with an empty `delta` and a top-level `rag_stage` object report "
-    'progress (`{"stage": "waiting"|"condensing"|"retrieving"|"reading"|"writing", ...}`).'
+    'progress (`{"stage": "waiting"|"condensing"|"retrieving"|"reading"|"writing"|'
+    '"checking", ...}`).'
 )
 
 

@@ -11,6 +11,7 @@ const STAGES = {
   retrieving: (s) => `Searching the documents for “${s.question}”…`,
   reading: (s) => `Reading ${s.passages} passage(s)…`,
   writing: () => "Writing the answer (the text is checked against the passages when it ends)…",
+  checking: () => "Asking the model whether the passages state its answer…",
 };
 
 // ---- state: chats in localStorage --------------------------------------------------------

@@ -23,6 +23,7 @@ Messages = list[dict[str, str]]
 # A decline ("NOT FOUND") starts with one of these; the decline gate reads their probability at
 # the reply's first token (the first token of each word, as the model's tokenizer cuts it).
 NOT_WORDS = ("NOT", " NOT", "Not", " Not")
+YES_WORDS, NO_WORDS = ("yes", "Yes", " yes", " Yes"), ("no", "No", " no", " No")
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Generation:
     # each generated token's text and the log-probability the model gave it (after the decline
     # gate); None where the backend offers no probabilities
     tokens: list[tuple[str, float]] | None = None
+    p_yes: float | None = None  # `yes_probability` of the verification question, when asked
 
 
 class Generator(ABC):
@@ -62,6 +64,16 @@ class Generator(ABC):
     def count(self, messages: Messages) -> int:
         """Tokens of `messages` as the model sees them (chat template and reply opening
         included); what the token budget (rag/generation/budget.py) measures prompts with."""
+
+    @property
+    def offers_yes(self) -> bool:
+        """`yes_probability` gives a number (the backend offers token probabilities)."""
+        return False
+
+    def yes_probability(self, messages: Messages) -> float | None:
+        """P(the next reply to `messages` opens with yes rather than no), from the
+        probabilities of its first token; None where the backend offers none. Hold `lock`."""
+        return None
 
     @abstractmethod
     def stream(

@@ -24,7 +24,7 @@ import numpy as np
 
 from rag.errors import ModelMissingError
 from rag.generation import selfcheck
-from rag.generation.base import NOT_WORDS, Generation, Generator, Messages
+from rag.generation.base import NO_WORDS, NOT_WORDS, YES_WORDS, Generation, Generator, Messages
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -127,6 +127,8 @@ class TokenLog:
 
 
 class LlamaGenerator(Generator):
+    offers_yes = True  # always: the logits are here
+
     def __init__(
         self,
         model_path: Path,
@@ -264,6 +266,25 @@ class LlamaGenerator(Generator):
         llm.n_tokens = n
         llm._requires_eval = True  # logits come from the next decode, not the restored state
         return True
+
+    def yes_probability(self, messages: Messages) -> float | None:
+        """P(yes) of the next reply's first token. Evaluates only what the KV cache does not
+        hold yet: after `stream`, the cache holds the prompt and the reply, so a question asked
+        about the reply in the same chat costs its own few tokens (about 30), not the prompt."""
+        llm = self.llm
+        tokens = self.tokenize(self.render(messages)[0])
+        live = llm.input_ids[: llm.n_tokens].tolist()
+        n = next((i for i, (a, b) in enumerate(zip(live, tokens, strict=False)) if a != b), None)
+        n = min(len(live) if n is None else n, len(tokens) - 1)  # at least one token to decode
+        llm.n_tokens = n  # `eval` drops the cache from here on
+        llm.eval(tokens[n:])
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+        z = np.exp(logits - logits.max())
+        yes, no = (z[self._first_ids(w)].sum() for w in (YES_WORDS, NO_WORDS))
+        return float(yes / (yes + no)) if yes + no > 0 else None
+
+    def _first_ids(self, variants: tuple[str, ...]) -> list[int]:
+        return sorted({self.llm.tokenize(w.encode(), add_bos=False)[0] for w in variants})
 
     def stream(
         self,

@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rag.errors import ModelServerError
-from rag.generation.base import NOT_WORDS, Generation, Generator, Messages
+from rag.generation.base import NO_WORDS, NOT_WORDS, YES_WORDS, Generation, Generator, Messages
 
 TOP_LOGPROBS = 20  # the most the OpenAI API allows
 BYTES_PER_TOKEN = 3  # the estimate without a tokenizer endpoint (English is ~4.5)
@@ -261,6 +261,34 @@ class OpenAIGenerator(Generator):
     def _first_token(self, messages: Messages, temperature: float) -> tuple[float, str] | None:
         """(p(NOT), the token the model would write) at the reply's first token; None when the
         server offers no logprobs."""
+        first = self._top_logprobs(messages, temperature)
+        if first is None:
+            return None
+        top, token = first
+        texts = self._not_tokens()[1]
+        p = sum(math.exp(t["logprob"]) for t in top if t.get("token") in texts)
+        return min(p, 1.0), token
+
+    @property
+    def offers_yes(self) -> bool:
+        return self._logprobs  # until the server refuses them
+
+    def yes_probability(self, messages: Messages) -> float | None:
+        """P(yes) against no among the first token's top log-probabilities: one request of one
+        token (a llama.cpp server reuses the prompt it still holds for the slot)."""
+        first = self._top_logprobs(messages, 0.0)
+        if first is None:
+            return None
+        top = first[0]
+        yes = sum(math.exp(t["logprob"]) for t in top if t.get("token") in YES_WORDS)
+        no = sum(math.exp(t["logprob"]) for t in top if t.get("token") in NO_WORDS)
+        return yes / (yes + no) if yes + no > 0 else None
+
+    def _top_logprobs(
+        self, messages: Messages, temperature: float
+    ) -> tuple[list[dict[str, Any]], str] | None:
+        """The first token's top log-probabilities and the token itself; None when the server
+        offers no logprobs."""
         if not self._logprobs:
             return None
         body = {
@@ -290,10 +318,7 @@ class OpenAIGenerator(Generator):
         if not content or not content[0].get("top_logprobs"):
             self._logprobs = False
             return None
-        texts = self._not_tokens()[1]
-        top = content[0]["top_logprobs"]
-        p = sum(math.exp(t["logprob"]) for t in top if t.get("token") in texts)
-        return min(p, 1.0), str(content[0].get("token", ""))
+        return list(content[0]["top_logprobs"]), str(content[0].get("token", ""))
 
     # ---- generation ----------------------------------------------------------------------
     def stream(

@@ -4,7 +4,9 @@
     x = features(question, context, claim, Evidence(p_decline=0.03, hit_rank=1))
     cal.probability(x)                            # 0.91
 
-The features turn every signal into a number: the model's first-token probability of declining,
+The features turn every signal into a number: the model's own reading of its answer (asked after
+the reply whether the sources state it: P(yes), `Generator.yes_probability`), its first-token
+probability of declining,
 how sure it was of each token of the claim (log-probabilities),
 where the support sits among the sentences shown and the chunks retrieved, how much of the
 question and of the claim's new words the support holds, how close the claim's words stand to
@@ -49,6 +51,9 @@ class Evidence:
     # log-probabilities of the reply's tokens up to the end of the claim's sentence; None where
     # the model server gives no probabilities
     logprobs: tuple[float, ...] | None = None
+    # the model asked, after its reply, whether the sources state it: P(yes); None where it
+    # was not asked (a decline, a server without probabilities)
+    p_yes: float | None = None
 
 
 def claim_logprobs(tokens: list[tuple[str, float]] | None, end: int) -> tuple[float, ...] | None:
@@ -118,6 +123,9 @@ def features(q: Question, context: list[Sentence], claim: Claim, ev: Evidence) -
         out["logprob_mean"] = sum(lps) / len(lps)
         out["logprob_min"] = max(min(lps), -10.0) / 10
         out["unsure_share"] = sum(lp < LOG_HALF for lp in lps) / len(lps)
+    if ev.p_yes is not None:  # the model's own reading of its answer
+        y = min(max(ev.p_yes, 1e-4), 1 - 1e-4)
+        out["logit_yes"] = math.log(y / (1 - y)) / 10
     passed = dict(claim.evidence)
     for name in CHECKS:
         out[f"check_{name}"] = float(passed.get(name, True))
@@ -209,6 +217,7 @@ def judge_with(
     p_decline: Callable[[], float | None],
     tokens: Callable[[], list[tuple[str, float]] | None] = lambda: None,
     seen: list[dict[str, float]] | None = None,
+    p_yes: Callable[[], float | None] = lambda: None,
 ) -> Callable[[Claim, int, int], float]:
     """A `judge` for verified.py: the confidence of a first claim. `ranks` maps the retrieved
     chunks' ids to their rank; `seen` (for `make calibrate`) collects the features; without a
@@ -218,7 +227,10 @@ def judge_with(
         found = [ranks[context[i].chunk.id] for i in claim.support if context[i].chunk.id in ranks]
         lps = claim_logprobs(tokens(), end)
         x = features(
-            q, context, claim, Evidence(p_decline(), min(found, default=None), dropped, lps)
+            q,
+            context,
+            claim,
+            Evidence(p_decline(), min(found, default=None), dropped, lps, p_yes()),
         )
         if seen is not None:
             seen.append(x)

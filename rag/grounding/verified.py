@@ -45,8 +45,10 @@ class VerifiedReply:
         policy: Policy = grounding.DEFAULT_POLICY,
         judge: Judge | None = None,
         min_confidence: float = 0.0,
+        hold: bool = False,
     ) -> None:
         self.question = question
+        self.hold = hold  # decide nothing before `finish` (the judge reads the whole reply)
         self.policy = policy
         self.judge = judge
         self.min_confidence = min_confidence
@@ -67,7 +69,8 @@ class VerifiedReply:
         self.buffer += piece
         if self.sink:
             self.sink("")  # tick
-        self._decide(final=False)
+        if not self.hold:
+            self._decide(final=False)
 
     def finish(self, trace: Trace) -> Answer:
         """Decide the last sentence; the verified answer (the authority for the whole reply),

@@ -68,10 +68,12 @@ def wait_idle(page: Any) -> None:
 
 
 def wait_writing(page: Any) -> None:
-    """Until the last answer has streamed its first token."""
+    """Until the model is writing the last answer (the stage; its verified text may be held
+    until the reply is checked)."""
     page.wait_for_function(
         "() => { const b = [...document.querySelectorAll('.msg.assistant')].pop();"
-        " return b && Number(b.dataset.tokens) > 0; }",
+        " return b && (Number(b.dataset.tokens) > 0"
+        " || (b.dataset.stages || '').split(',').includes('writing')); }",
         timeout=LONG_WAIT,
     )
 

@@ -32,6 +32,7 @@ CASES = [
 AURC = (0 + 1 / 2 + 2 / 3 + 2 / 4 + 3 / 5 + 4 / 6) / 6
 OPTIMAL = (0 + 0 + 1 / 3 + 2 / 4 + 3 / 5 + 4 / 6) / 6
 ECE = (0.1 + 0.7 + 0.6 + 0.7 + 0.2) / 5  # one candidate in each of five bins
+AUROC = (3 + 1) / 6  # right 0.9 is above the 3 wrong ones, right 0.3 above wrong 0.2
 
 
 def records(confidence: bool, changed: dict[str, float] | None = None) -> list[dict]:

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from eval import report as reports
-from tests.eval.handmade import AURC, ECE, OPTIMAL, images, write_run
+from tests.eval.handmade import AURC, AUROC, ECE, OPTIMAL, images, write_run
 
 
 def test_a_run_with_confidence_reports_risk_coverage_and_calibration(tmp_path):
@@ -31,6 +31,7 @@ def test_a_run_with_confidence_reports_risk_coverage_and_calibration(tmp_path):
         2 / 6
     )
     assert g["ece"] == pytest.approx(ECE) and g["n_candidates"] == 5
+    assert g["auroc"] == pytest.approx(AUROC)
     assert (g["answered"], g["coverage"], g["precision"]) == (3, 0.5, pytest.approx(1 / 3))
     assert len(g["curve"]["risk"]) == 6
     un = sel["groups"]["unanswerable"]
@@ -41,7 +42,7 @@ def test_a_run_with_confidence_reports_risk_coverage_and_calibration(tmp_path):
     assert "## Selective prediction" in md and "### Reliability" in md
     assert "| group | n | with candidate | AURC | optimal | E-AURC | acc@50% |" in md
     assert f"| all | 6 | 5 | {AURC:.3f} | {OPTIMAL:.3f} | {AURC - OPTIMAL:.3f} | 33.3% |" in md
-    assert f"| {ECE:.3f} | 50.0% | 33.3% |" in md  # ECE, answered, precision of "all"
+    assert f"| {ECE:.3f} | {AUROC:.3f} | 50.0% | 33.3% |" in md  # ECE, AUROC, answered, precision
     assert "| 0.9–1.0 | 1 | 0.900 | 1.000 |" in md
 
     page = (tmp_path / "run" / "report.html").read_text()

@@ -1,5 +1,7 @@
 """Questions answered by the real 135M GGUF through llama.cpp, grounded by the system."""
 
+from dataclasses import replace
+
 import pytest
 
 from rag.errors import BadQuestionError
@@ -81,3 +83,31 @@ def test_prompt_examples_are_opt_in_and_cached_on_disk(essay: Pipeline, embedder
     assert len(list((settings.home / "cache").glob("prefix-*.kv"))) == 2  # one per prompt kind
     if not answer.declined:
         _check_citations(with_examples, answer)
+
+
+def test_the_model_reads_its_answer_back_when_the_calibration_weighs_it(essay: Pipeline):
+    """With `logit_yes` among the calibration's features the pipeline asks the model, after its
+    reply, whether the sources state it; the stream then starts once that is known, and still
+    carries exactly the final answer. Without the feature nothing is asked."""
+    assert "logit_yes" in essay.calibrator.names
+    stages: list[str] = []
+    streamed: list[str] = []
+    question = "When did Joe Biden give the press conference where he defended his record?"
+    answer = essay.ask(question, on_token=streamed.append, on_stage=lambda s, _: stages.append(s))
+    assert not answer.declined, answer.trace.raw
+    assert answer.trace.p_yes is not None and 0 < answer.trace.p_yes < 1
+    assert stages[-2:] == ["writing", "checking"]
+    assert "".join(streamed) == answer.answer
+    cal = essay.calibrator
+    keep = [i for i, n in enumerate(cal.names) if n != "logit_yes"]
+    essay._calibrator = replace(
+        cal,
+        names=tuple(cal.names[i] for i in keep),
+        mean=cal.mean[keep],
+        scale=cal.scale[keep],
+        coef=cal.coef[keep],
+    )
+    stages.clear()
+    plain = essay.ask(question, on_stage=lambda s, _: stages.append(s))
+    assert plain.trace.p_yes is None and "checking" not in stages
+    assert plain.trace.raw == answer.trace.raw  # asking after the reply changes no reply

@@ -117,7 +117,8 @@ def test_stream_reports_progress_stages_that_openai_clients_read_as_empty_chunks
     )
     staged = [c for c in chunks if (c.model_extra or {}).get("rag_stage")]
     names = [c.model_extra["rag_stage"]["stage"] for c in staged]  # type: ignore[index]
-    assert names == ["condensing", "retrieving", "reading", "writing"], names
+    assert names[:4] == ["condensing", "retrieving", "reading", "writing"], names
+    assert names[4:] in ([], ["checking"])  # the model reads back a reply that claims something
     assert all(c.choices[0].delta.content is None for c in staged)  # nothing to print
     retrieving = staged[1].model_extra["rag_stage"]  # type: ignore[index]
     assert retrieving["question"]  # the condensed question it searched for

@@ -13,7 +13,7 @@ from rag.generation.base import Generation
 from rag.generation.factory import make_generator
 from rag.generation.remote import OpenAIGenerator
 from rag.pipeline import Pipeline
-from rag.prompt import EXAMPLES, answer_messages, condense_messages
+from rag.prompt import EXAMPLES, answer_messages, condense_messages, verify_messages
 
 SOURCES = ["Mount Etna is on the island of Sicily.", "It erupted in 2021 and again in 2023."]
 CHATS = [
@@ -89,6 +89,17 @@ def test_the_decline_gate_acts_as_in_process(remote, small_generator, threshold)
     assert remote_text.lstrip().upper().startswith("NOT") == (threshold == 0.5)
 
 
+def test_the_model_reads_its_answer_back_through_the_server_as_in_process(remote, small_generator):
+    """P(yes) to "is the proposed answer correct?" from one token's top log-probabilities."""
+    sources = ["Mount Etna is on the island of Sicily.", "It erupted in 2021 and again in 2023."]
+    asked = verify_messages(answer_messages("Where is Mount Etna?", sources), "On Sicily.")
+    with small_generator.lock:
+        local = small_generator.yes_probability(asked)
+    served = remote.yes_probability(asked)
+    assert remote.offers_yes and local is not None and served is not None
+    assert served == pytest.approx(local, abs=0.03)
+
+
 def _seed(n: int) -> list[dict]:
     lines = (ROOT / "eval" / "questions" / "seed.jsonl").read_text().splitlines()
     return [q for q in map(json.loads, lines) if q["type"] == "fact"][:n]
@@ -103,15 +114,20 @@ def test_the_same_answers_as_in_process_on_seed_questions(
     answered = 0
     for q in _seed(3):
         a, b = local.ask(q["question"]), served.ask(q["question"])
-        assert (b.answer, b.declined) == (a.answer, a.declined), q["id"]
-        assert [(c.n, c.chunk_id, c.start, c.end) for c in b.citations] == [
-            (c.n, c.chunk_id, c.start, c.end) for c in a.citations
-        ]
+        # the same reply and grounded candidate; the confidence may differ: a server's reply
+        # carries no token log-probabilities, so those features count as their mean there
+        assert (b.trace.raw, b.trace.candidate) == (a.trace.raw, a.trace.candidate), q["id"]
+        if b.declined == a.declined:
+            assert [(c.n, c.chunk_id, c.start, c.end) for c in b.citations] == [
+                (c.n, c.chunk_id, c.start, c.end) for c in a.citations
+            ]
+        if a.trace.p_yes is not None:  # the model's reading of its answer, through the server
+            assert b.trace.p_yes == pytest.approx(a.trace.p_yes, abs=0.02)
         assert b.timings.prompt_tokens == a.timings.prompt_tokens
         assert b.trace.p_decline is not None and a.trace.p_decline is not None
         assert b.trace.p_decline == pytest.approx(a.trace.p_decline, abs=0.02)
         assert a.trace.tokens and b.trace.tokens is None  # in process only: see generator_openai
         assert "".join(t for t, _ in a.trace.tokens).strip() == a.trace.raw
         assert all(lp <= 0 for _, lp in a.trace.tokens)
-        answered += not a.declined
+        answered += bool(a.trace.candidate)
     assert answered  # a model that declines everything proves nothing

@@ -22,8 +22,9 @@ def test_the_shipped_calibration_knows_every_feature_the_code_computes():
     q = parse("Who leads ISKP?")
     (claim,) = grounding.ground("Sanaullah Ghafari leads ISKP.", q, _context(TEXT), 0.5)
     lps = (-0.3, -0.01, -0.02, -0.9)
-    x = features(q, _context(TEXT), claim, Evidence(p_decline=0.05, hit_rank=1, logprobs=lps))
-    assert set(cal.names) == set(x)
+    ev = Evidence(p_decline=0.05, hit_rank=1, logprobs=lps, p_yes=0.9)
+    x = features(q, _context(TEXT), claim, ev)
+    assert set(cal.names) <= set(x) and "logit_yes" in cal.names  # the kept ones (FEATURES)
     assert 0.0 < cal.probability(x) < 1.0
     assert cal.levels["lenient"] <= cal.levels["balanced"] <= cal.levels["strict"]
 
