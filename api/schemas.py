@@ -53,6 +53,7 @@ class TimingsOut(BaseModel):
     total_s: float
     prompt_tokens: int
     completion_tokens: int
+    check_s: float = 0.0  # the model reading its answer back after the reply (in total_s)
 
 
 # ---- POST /ask ----------------------------------------------------------------------------

@@ -41,11 +41,8 @@ def run(
         t = rec["timings"]
         log(f"latency {n}/{len(questions)}: ttft {t['ttft_s']:.2f}s total {t['total_s']:.2f}s")
     generated = [r["timings"] for r in records if r["timings"]["prompt_tokens"]]
-    rates = [
-        t["completion_tokens"] / (t["total_s"] - t["ttft_s"])
-        for t in generated
-        if t["total_s"] - t["ttft_s"] > 0
-    ]
+    writing = [(t, t["total_s"] - t["ttft_s"] - t.get("check_s", 0.0)) for t in generated]
+    rates = [t["completion_tokens"] / w for t, w in writing if w > 0]
     summary = harness.aggregate(records, k)["summary"]
     lat = summary["latency"]
     out = {
@@ -59,6 +56,7 @@ def run(
         "ttft_s": {"p50": lat["ttft_s_p50"], "p95": lat["ttft_s_p95"]},
         "total_s": {"p50": lat["total_s_p50"], "p95": lat["total_s_p95"]},
         "tokens_per_s": p50_p95(rates, 2),
+        "check_s": p50_p95((t.get("check_s", 0.0) for t in generated if t.get("check_s")), 2),
         "correct": summary["correct"],
         "targets": TARGETS,
     }

@@ -42,14 +42,16 @@ def _latency(r: dict[str, Any]) -> list[str]:
         f"model load {r['model_load_s']} s",
         "",
     ]
+    none = {"p50": None, "p95": None}  # a result from before the key existed
     rows = [
-        [name, r[key]["p50"], r[key]["p95"]]
+        [name, r.get(key, none)["p50"], r.get(key, none)["p95"]]
         for name, key in (
             ("retrieval (s)", "retrieval_s"),
             ("prompt tokens", "prompt_tokens"),
             ("completion tokens", "completion_tokens"),
             ("time to first token (s)", "ttft_s"),
             ("total (s)", "total_s"),
+            ("reading the answer back (s, part of total)", "check_s"),
             ("tokens/s (generation)", "tokens_per_s"),
         )
     ]

@@ -288,17 +288,18 @@ def summarize_latency(timings: Sequence[Mapping[str, Any]]) -> dict[str, float |
     """p50/p95 of retrieval_s, ttft_s and total_s, and mean generation speed, over timing dicts.
 
     Keys may be missing or None (skipped). Tokens/s for one answer is
-    completion_tokens / (total_s - ttft_s), counted only when that duration is positive.
+    completion_tokens / (total_s - ttft_s - check_s), counted only when that is positive.
     """
     out: dict[str, float | int | None] = {"n": len(timings)}
-    for key in ("retrieval_s", "ttft_s", "total_s"):
+    for key in ("retrieval_s", "ttft_s", "total_s", "check_s"):
         vals = [float(t[key]) for t in timings if t.get(key) is not None]
         out[f"{key}_p50"] = percentile(vals, 50)
         out[f"{key}_p95"] = percentile(vals, 95)
     rates = []
     for t in timings:
         total, ttft, n = t.get("total_s"), t.get("ttft_s") or 0.0, t.get("completion_tokens")
-        if total is not None and n is not None and total - ttft > 0:
-            rates.append(n / (total - ttft))
+        writing = None if total is None else total - ttft - (t.get("check_s") or 0.0)
+        if writing is not None and n is not None and writing > 0:
+            rates.append(n / writing)
     out["tokens_per_s_mean"] = mean_defined(rates)
     return out

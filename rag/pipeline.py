@@ -407,9 +407,12 @@ class Pipeline:
                 pieces.append(piece)
                 verified.feed(piece)
             reply = "".join(pieces).strip()
+            check_s = 0.0
             if verify and not grounding.is_decline(first_sentence(reply)):
                 stage("checking", {})
+                t_check = time.perf_counter()
                 stats.p_yes = generator.yes_probability(verify_messages(messages, reply))
+                check_s = time.perf_counter() - t_check
         ttft_s = ttft if ttft is not None else time.perf_counter() - t0
         trace = Trace(hits, sentences, reply, stats.p_decline, stats.tokens, stats.p_yes)
         answer = verified.finish(trace)
@@ -419,5 +422,6 @@ class Pipeline:
             round(time.perf_counter() - t0, 4),  # grounding the last sentence too
             stats.prompt_tokens,
             stats.completion_tokens,
+            round(check_s, 4),
         )
         return replace(answer, timings=timings)

@@ -78,6 +78,7 @@ class Timings:
     total_s: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    check_s: float = 0.0  # the model reading its answer back, after the reply (part of total_s)
 
 
 @dataclass(frozen=True)

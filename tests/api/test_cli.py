@@ -59,6 +59,7 @@ def test_ask_json_prints_exactly_one_object_of_the_documented_shape(home: Path):
         "total_s",
         "prompt_tokens",
         "completion_tokens",
+        "check_s",
     }
     assert obj["citations"], obj
     for c in obj["citations"]:

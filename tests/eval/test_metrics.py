@@ -242,6 +242,13 @@ def test_summarize_latency() -> None:
     assert out["tokens_per_s_mean"] == pytest.approx(20.0)
 
 
+def test_the_time_spent_reading_the_answer_back_is_not_generation_time() -> None:
+    checked = {"ttft_s": 1.0, "total_s": 3.5, "check_s": 0.5, "completion_tokens": 20}
+    out = summarize_latency([checked])
+    assert out["tokens_per_s_mean"] == pytest.approx(10.0)  # 20 tokens in 2 s, not in 2.5 s
+    assert out["check_s_p50"] == 0.5
+
+
 def test_summarize_latency_missing_keys_and_empty() -> None:
     out = summarize_latency([{"total_s": 2.0, "completion_tokens": 10}])  # no ttft: from start
     assert out["ttft_s_p50"] is None

@@ -96,6 +96,7 @@ def test_the_model_reads_its_answer_back_when_the_calibration_weighs_it(essay: P
     answer = essay.ask(question, on_token=streamed.append, on_stage=lambda s, _: stages.append(s))
     assert not answer.declined, answer.trace.raw
     assert answer.trace.p_yes is not None and 0 < answer.trace.p_yes < 1
+    assert 0 < answer.timings.check_s < answer.timings.total_s
     assert stages[-2:] == ["writing", "checking"]
     assert "".join(streamed) == answer.answer
     cal = essay.calibrator
@@ -109,5 +110,5 @@ def test_the_model_reads_its_answer_back_when_the_calibration_weighs_it(essay: P
     )
     stages.clear()
     plain = essay.ask(question, on_stage=lambda s, _: stages.append(s))
-    assert plain.trace.p_yes is None and "checking" not in stages
+    assert plain.trace.p_yes is None and "checking" not in stages and plain.timings.check_s == 0
     assert plain.trace.raw == answer.trace.raw  # asking after the reply changes no reply
