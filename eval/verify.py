@@ -23,15 +23,14 @@ from typing import Any
 from eval.calibrate import PACKS, load_pack
 from rag.config import Settings
 from rag.generation.factory import make_generator
-from rag.grounding.claims import is_decline
+from rag.grounding.claims import opens_with_decline
 from rag.prompt import EXAMPLES, answer_messages, verify_messages
-from rag.text import first_sentence
 
 
 def ask(generator: Any, rec: dict[str, Any], examples: bool) -> float | None:
     """P(yes) for one packed reply; None when the reply declines."""
     raw = rec.get("raw") or ""
-    if is_decline(first_sentence(raw)):
+    if opens_with_decline(raw):
         return None
     messages = answer_messages(
         rec["question"], [c["text"] for c in rec["context"]], EXAMPLES if examples else ()

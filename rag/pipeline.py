@@ -50,7 +50,6 @@ from rag.prompt import (
     verify_messages,
 )
 from rag.store import Store, Upsert, open_store
-from rag.text import first_sentence
 from rag.types import Answer, Chunk, DocumentInfo, Hit, Sentence, Timings, Trace
 
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
@@ -408,7 +407,7 @@ class Pipeline:
                 verified.feed(piece)
             reply = "".join(pieces).strip()
             check_s = 0.0
-            if verify and not grounding.is_decline(first_sentence(reply)):
+            if verify and not grounding.opens_with_decline(reply):
                 stage("checking", {})
                 t_check = time.perf_counter()
                 stats.p_yes = generator.yes_probability(verify_messages(messages, reply))

@@ -41,8 +41,7 @@ class DeclineGate:
     """
 
     def __init__(self, generator: LlamaGenerator, threshold: float) -> None:
-        llm = generator.llm
-        self.ids = sorted({llm.tokenize(w.encode(), add_bos=False)[0] for w in NOT_WORDS})
+        self.ids = generator.first_ids(NOT_WORDS)
         self.threshold = threshold
         self.p_decline: float | None = None
 
@@ -280,10 +279,11 @@ class LlamaGenerator(Generator):
         llm.eval(tokens[n:])
         logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
         z = np.exp(logits - logits.max())
-        yes, no = (z[self._first_ids(w)].sum() for w in (YES_WORDS, NO_WORDS))
+        yes, no = (z[self.first_ids(w)].sum() for w in (YES_WORDS, NO_WORDS))
         return float(yes / (yes + no)) if yes + no > 0 else None
 
-    def _first_ids(self, variants: tuple[str, ...]) -> list[int]:
+    def first_ids(self, variants: tuple[str, ...]) -> list[int]:
+        """The first token of each word ("NOT", " Not", …): what one token's logits are read at."""
         return sorted({self.llm.tokenize(w.encode(), add_bos=False)[0] for w in variants})
 
     def stream(

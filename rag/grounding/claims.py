@@ -25,7 +25,7 @@ from rag.grounding import dates
 from rag.grounding.checks import Policy, named_in, variant
 from rag.grounding.counts import rebind
 from rag.grounding.question import Question
-from rag.text import content, split_sentences, words
+from rag.text import content, first_sentence, split_sentences, words
 from rag.types import Sentence
 
 DECLINE_PATTERNS = re.compile(
@@ -69,6 +69,11 @@ class Claim:
 
 def is_decline(reply: str) -> bool:
     return not reply.strip() or bool(DECLINE_PATTERNS.search(reply))
+
+
+def opens_with_decline(reply: str) -> bool:
+    """The reply's first sentence declines: it claims nothing (and nothing is read back)."""
+    return is_decline(first_sentence(reply))
 
 
 def ground(

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from eval.calibrate import load_pack, packs
 from eval.verify import ask
-from rag.grounding.claims import is_decline
+from rag.grounding.claims import opens_with_decline
 from rag.grounding.confidence import Calibrator
-from rag.text import first_sentence
 
 
 def test_a_reply_is_read_back_and_a_decline_is_not(small_generator):
@@ -21,6 +20,6 @@ def test_a_reply_is_read_back_and_a_decline_is_not(small_generator):
 def test_every_packed_reply_that_claims_carries_the_models_reading():
     for half in ("fit", "report"):
         for name, recs in packs(half).items():
-            claims = [r for r in recs if not is_decline(first_sentence(r["raw"]))]
+            claims = [r for r in recs if not opens_with_decline(r["raw"])]
             assert claims and all(r.get("p_yes") is not None for r in claims), name
     assert "logit_yes" in Calibrator.load().names  # and the shipped calibration weighs it

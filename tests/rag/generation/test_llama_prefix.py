@@ -8,26 +8,11 @@ from pathlib import Path
 import pytest
 
 from rag.generation.llama import LlamaGenerator
-from rag.generation.models import resolve_model
 from rag.prompt import EXAMPLES, answer_messages, condense_messages
-from tests.conftest import SMALL_MODEL
+from tests.rag.generation.spy import counting_generator
 
 SOURCES = ["Mount Etna is on the island of Sicily.", "It erupted in 2021 and again in 2023."]
 QUESTION = "When did Mount Etna erupt?"
-
-
-def _generator() -> LlamaGenerator:
-    gen = LlamaGenerator(resolve_model(SMALL_MODEL), n_ctx=2048)
-    evaluated: list[int] = []
-    original = gen.llm.eval
-
-    def counting_eval(tokens):  # a spy: counts the tokens llama.cpp is asked to evaluate
-        evaluated.append(len(tokens))
-        return original(tokens)
-
-    gen.llm.eval = counting_eval  # type: ignore[method-assign]
-    gen.evaluated = evaluated  # type: ignore[attr-defined]
-    return gen
 
 
 def _answer(gen: LlamaGenerator) -> str:
@@ -42,11 +27,11 @@ def _keep(gen: LlamaGenerator, cache: Path | None) -> int:
 
 @pytest.fixture(scope="module")
 def reference() -> str:
-    return _answer(_generator())  # no prefix kept: the plain llama.cpp path
+    return _answer(counting_generator())  # no prefix kept: the plain llama.cpp path
 
 
 def test_a_kept_prefix_is_restored_after_another_prompt(tmp_path: Path, reference: str):
-    gen = _generator()
+    gen = counting_generator()
     n = _keep(gen, tmp_path)
     prompt_tokens = len(gen.tokenize(gen.render(answer_messages(QUESTION, SOURCES, EXAMPLES))[0]))
     assert 100 < n < prompt_tokens  # the instructions and examples, not the question
@@ -60,18 +45,18 @@ def test_a_kept_prefix_is_restored_after_another_prompt(tmp_path: Path, referenc
 
 
 def test_the_next_process_loads_the_prefix_from_disk(tmp_path: Path, reference: str):
-    n = _keep(_generator(), tmp_path)
-    gen = _generator()
+    n = _keep(counting_generator(), tmp_path)
+    gen = counting_generator()
     assert _keep(gen, tmp_path) == n
     assert gen.evaluated == []  # loaded, not evaluated
     assert _answer(gen) == reference
 
 
 def test_a_damaged_prefix_file_is_replaced(tmp_path: Path, reference: str):
-    n = _keep(_generator(), tmp_path)
+    n = _keep(counting_generator(), tmp_path)
     (saved,) = tmp_path.glob("prefix-*.kv")
     saved.write_bytes(b"not a llama.cpp state")
-    gen = _generator()
+    gen = counting_generator()
     assert _keep(gen, tmp_path) == n
     assert gen.evaluated == [n]
     assert saved.stat().st_size > 1000
@@ -82,7 +67,7 @@ def test_fresh_evaluates_the_prompt_after_the_prefix_as_a_new_process_does():
     """A repeated prompt is evaluated again after the kept prefix (not reused from the last
     call), so an answer does not depend on what was asked before; without `fresh` llama.cpp
     reuses all but the last prompt token."""
-    gen = _generator()
+    gen = counting_generator()
     n = _keep(gen, None)
     messages = answer_messages(QUESTION, SOURCES, EXAMPLES)
     prompt = gen.tokenize(gen.render(messages)[0])
@@ -101,7 +86,7 @@ def test_fresh_evaluates_the_prompt_after_the_prefix_as_a_new_process_does():
 def test_the_prompts_a_caller_expects_have_their_prefix_kept_by_stream(tmp_path: Path):
     """The pipeline only says what its prompts look like (`expect`); keeping the prefix is the
     backend's business, done at the first reply and remembered after."""
-    gen = _generator()
+    gen = counting_generator()
     gen.expect(
         answer_messages("A?", ["a."], EXAMPLES), answer_messages("B?", ["b."], EXAMPLES), tmp_path
     )

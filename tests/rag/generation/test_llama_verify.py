@@ -6,31 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from rag.generation.llama import LlamaGenerator
-from rag.generation.models import resolve_model
 from rag.prompt import answer_messages, verify_messages
-from tests.conftest import SMALL_MODEL
+from tests.rag.generation.spy import counting_generator
 
 SOURCES = ["Mount Etna is on the island of Sicily.", "It erupted in 2021 and again in 2023."]
 QUESTION = "On which island is Mount Etna?"
 
 
-def _generator(model: str = SMALL_MODEL) -> LlamaGenerator:
-    gen = LlamaGenerator(resolve_model(model), n_ctx=2048)
-    evaluated: list[int] = []
-    original = gen.llm.eval
-
-    def counting_eval(tokens):  # a spy: counts the tokens llama.cpp is asked to evaluate
-        evaluated.append(len(tokens))
-        return original(tokens)
-
-    gen.llm.eval = counting_eval  # type: ignore[method-assign]
-    gen.evaluated = evaluated  # type: ignore[attr-defined]
-    return gen
-
-
 def test_after_a_reply_only_the_question_about_it_is_evaluated():
-    gen = _generator()
+    gen = counting_generator()
     messages = answer_messages(QUESTION, SOURCES)
     reply = "".join(gen.stream(messages, max_tokens=24)).strip()
     assert reply
@@ -41,14 +25,14 @@ def test_after_a_reply_only_the_question_about_it_is_evaluated():
     asked = len(gen.tokenize(gen.render(verify_messages(messages, reply))[0]))
     assert sum(gen.evaluated) <= asked - prompt + 60 < prompt  # the proposal, not the sources
     # the same number as a new process that evaluates the whole chat gives
-    fresh = _generator()
+    fresh = counting_generator()
     whole = fresh.yes_probability(verify_messages(messages, reply))
     assert sum(fresh.evaluated) > prompt
     assert whole == pytest.approx(in_sequence, abs=0.03)
 
 
 def test_the_next_answer_is_unchanged_by_the_question_asked_before_it():
-    gen = _generator()
+    gen = counting_generator()
     messages = answer_messages(QUESTION, SOURCES)
     first = "".join(gen.stream(messages, max_tokens=24, fresh=True))
     gen.yes_probability(verify_messages(messages, first.strip()))
@@ -57,7 +41,7 @@ def test_the_next_answer_is_unchanged_by_the_question_asked_before_it():
 
 @pytest.mark.slow
 def test_the_default_model_says_yes_to_a_stated_answer_and_no_to_another():
-    gen = _generator("qwen1.5b")
+    gen = counting_generator("qwen1.5b")
     messages = answer_messages(QUESTION, SOURCES)
     right = gen.yes_probability(verify_messages(messages, "Mount Etna is on Sicily."))
     wrong = gen.yes_probability(verify_messages(messages, "Mount Etna is on Crete."))
