@@ -4,7 +4,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 NPROC := $(shell nproc 2>/dev/null || echo 2)
-MODEL_FILES := models/SmolLM2-135M-Instruct.Q4_1.gguf models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+MODEL_FILES := models/SmolLM2-135M-Instruct.Q4_1.gguf models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf \
+  models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
 MODEL_STAMPS := $(addsuffix .sha256,$(MODEL_FILES))
 LLAMA_VERSION := 0.3.36
 LLAMA_TIER ?= auto
@@ -43,7 +44,7 @@ rebuild-llama: ## rebuild llama-cpp-python for this CPU (LLAMA_TIER=auto|avx2|av
 	$(MAKE) $(SMOKE_STAMP)
 
 $(MODEL_STAMPS) &: $(BIN)/.installed rag/generation/models.json
-	$(BIN)/python -m rag.generation.models fetch qwen1.5b smollm2
+	$(BIN)/python -m rag.generation.models fetch qwen1.5b smollm2 qwen0.5b
 
 models: $(MODEL_STAMPS) ## assemble and verify the model files in models/
 
@@ -94,9 +95,8 @@ eval-clapnq: $(SMOKE_STAMP) ## 200 ClapNQ dev questions (100 answerable + 100 un
 eval-squad: $(SMOKE_STAMP) ## SQuAD 2.0, three articles, report half -> eval/runs/squad2-report
 	$(BIN)/rag eval --set squad2 --split report --out eval/runs/squad2-report
 
-calibrate: $(BIN)/.installed ## refit rag/calibration.json on the fit halves (stored replies, no model)
-	$(BIN)/python -m eval.calibrate search
-	$(BIN)/python -m eval.calibrate report
+calibrate: $(BIN)/.installed ## fit rag/calibrations/$(MODEL).json (MODEL=qwen1.5b: stored replies, no model; another: records them first, ~25 min for qwen0.5b; MODEL=server: RAG_LLM_URL)
+	$(BIN)/python -m eval.calibrate model $(or $(MODEL),qwen1.5b)
 
 bench: $(SMOKE_STAMP) ## benchmarks -> bench/results/, table in docs/performance.md (ARGS="--only index")
 	$(BIN)/python -m bench.run $(ARGS)

@@ -112,8 +112,17 @@ def _print_answer(answer: Answer) -> None:
                 highlight=False,
             )
             out.print(Text(f"    “{c.quote}”", style="dim"))
+    if answer.passage is not None:  # a "not sure" decline: the passage it would have rested on
+        c = answer.passage
+        out.print(f"\n[dim]Closest passage found[/dim] {escape(where(c))}", highlight=False)
+        out.print(Text(f"    “{c.quote}”", style="dim"))
     t = answer.timings
-    sure = "" if answer.confidence is None else f"confidence {answer.confidence:.0%} · "
+    sure = ""
+    if answer.confidence is not None and not answer.declined:
+        sure = answer.band.text if answer.band else f"confidence {answer.confidence:.0%}"
+        sure = f"{sure} ({answer.confidence:.0%}) · " if answer.band else f"{sure} · "
+    elif answer.confidence is not None:  # not sure: the confidence of the answer withheld
+        sure = f"confidence {answer.confidence:.0%}, below the operating point · "
     err.print(
         f"[dim]{sure}{t.total_s:.1f}s (first token {t.ttft_s:.1f}s, {t.prompt_tokens} prompt + "
         f"{t.completion_tokens} generated tokens)[/dim]",
@@ -171,6 +180,7 @@ def ask(
             pipeline = Pipeline(settings)
             _require_documents(pipeline)
             pipeline.warm()  # the GGUF loads in a thread while the embedding model loads here
+            _warn_calibration(pipeline)
             if as_json:
                 answer = pipeline.ask(question, k=k)
             else:
@@ -207,6 +217,12 @@ def _ask_resident(
         return None
 
 
+def _warn_calibration(pipeline: Pipeline) -> None:
+    """One line when the model in use has no calibration (its answers carry no confidence)."""
+    if pipeline.calibration_note:
+        err.print(f"[yellow]warning:[/yellow] {escape(pipeline.calibration_note)}", highlight=False)
+
+
 def _require_documents(pipeline: Any) -> None:
     if not pipeline.store.counts()[1]:
         raise RagError(
@@ -225,6 +241,7 @@ def chat(
         pipeline = _pipeline(model)
         _require_documents(pipeline)
         pipeline.warm()
+        _warn_calibration(pipeline)
         history: list[dict[str, str]] = []
         err.print("[dim]Ask about your documents. An empty line or Ctrl-D ends.[/dim]")
         while True:

@@ -47,6 +47,38 @@ class CitationOut(BaseModel):
     )
 
 
+class BandOut(BaseModel):
+    """What the confidence means to a person (docs/calibration.md, "Bands")."""
+
+    name: Literal["high", "medium", "low"]
+    precision: float | None = Field(
+        description="the share of answers in this band that were right on the report halves"
+    )
+    text: str = Field(description='what to show, e.g. "high confidence: 86% of such answers …"')
+
+
+class Judgement(BaseModel):
+    """How much to trust an answer, and why a decline declined: shared by /ask and chat."""
+
+    declined: bool
+    decline: Literal["not_stated", "not_sure"] | None = Field(
+        None,
+        description='why it declined: "not_stated" (the passages found do not state it) or '
+        '"not_sure" (an answer was found, its confidence is below the operating point; see '
+        "`passage`); null for an answer",
+    )
+    confidence: float | None = Field(
+        description="calibrated probability that the answer is right (docs/calibration.md); "
+        "null when no claim was grounded, or the model in use has no calibration"
+    )
+    band: BandOut | None = Field(
+        None, description="the confidence's band, for an answer with a confidence"
+    )
+    passage: CitationOut | None = Field(
+        None, description='a "not_sure" decline: the passage the withheld answer rested on'
+    )
+
+
 class TimingsOut(BaseModel):
     retrieval_s: float
     ttft_s: float
@@ -69,15 +101,10 @@ class AskRequest(BaseModel):
     )
 
 
-class AskResponse(BaseModel):
+class AskResponse(Judgement):
     """The same object `rag ask --json` prints."""
 
     answer: str
-    declined: bool
-    confidence: float | None = Field(
-        description="calibrated probability that the answer is right (docs/calibration.md); "
-        "null when no claim was grounded"
-    )
     citations: list[CitationOut]
     timings: TimingsOut
 
@@ -130,13 +157,13 @@ class Usage(BaseModel):
     total_tokens: int
 
 
-class ChatCompletion(BaseModel):
-    """The standard shape, plus `citations`, `declined` and `confidence` at the top level.
+class ChatCompletion(Judgement):
+    """The standard shape, plus `citations`, `declined`, `decline`, `confidence`, `band` and
+    `passage` at the top level.
 
-    With `stream: true` the reply is instead `chat.completion.chunk` events: the model's raw
-    tokens as `delta.content`, then a last chunk (finish_reason "stop") that carries
-    `citations`, `declined`, `confidence`, `usage` and `answer` (the verified text, which
-    replaces the raw one), then `data: [DONE]`."""
+    With `stream: true` the reply is instead `chat.completion.chunk` events: the verified text
+    as `delta.content`, then a last chunk (finish_reason "stop") that carries the same fields,
+    `usage` and `answer` (the verified text), then `data: [DONE]`."""
 
     id: str
     object: Literal["chat.completion"] = "chat.completion"
@@ -145,11 +172,6 @@ class ChatCompletion(BaseModel):
     choices: list[Choice]
     usage: Usage
     citations: list[CitationOut]
-    declined: bool
-    confidence: float | None = Field(
-        description="calibrated probability that the answer is right; null when no claim was "
-        "grounded"
-    )
 
 
 class ModelCard(BaseModel):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 
 from api.queue import ModelQueue
 from rag.config import Settings
+from rag.errors import RagError
 from rag.pipeline import Pipeline
 
 log = logging.getLogger("uvicorn.error")  # shown with uvicorn's own lines
@@ -36,6 +38,8 @@ class AppState:
             pipeline = self.pipeline or Pipeline(self.settings)
             pipeline.generator  # noqa: B018 - load the model now, not on the first question
             self.pipeline = pipeline
+            # a model server is asked its name for this: never let it hold up readiness
+            threading.Thread(target=self._warn_calibration, args=(pipeline,), daemon=True).start()
             self.ready = True
             log.info(
                 "ready: model %s, %d documents in %s",
@@ -46,3 +50,14 @@ class AppState:
         except Exception as exc:
             self.error = str(exc)
             log.error("could not load the index or the model: %s", exc)
+
+    @staticmethod
+    def _warn_calibration(pipeline: Pipeline) -> None:
+        """One line when the model has no calibration. A model server that does not answer now
+        (its name is asked for) is not a reason to stay unready: the first question says so."""
+        try:
+            note = pipeline.calibration_note
+        except RagError:
+            return
+        if note:
+            log.warning("%s", note)

@@ -1,6 +1,7 @@
 """The model's own reading of its packed replies: P(yes) to "do the numbered sources state that
 answer?", asked after each reply in the same chat, as the pipeline asks it; stored as `p_yes`
-in eval/calibration/*.jsonl.gz so `make calibrate` fits it without the model.
+in eval/calibration/<model>/*.jsonl.gz so `make calibrate` fits it without the model. (Packs
+recorded by eval/record.py have it already: the pipeline asked it live.)
 
     python -m eval.verify [--packs seed-fit,seed-report] [--model qwen1.5b] [--limit N]
 
@@ -14,13 +15,12 @@ Does not: generate anything; the packed replies stay as they were recorded.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import sys
 import time
 from typing import Any
 
-from eval.calibrate import PACKS, load_pack
+from eval.packs import DEFAULT_MODEL, folder, load_pack, write_pack
 from rag.config import Settings
 from rag.generation.factory import make_generator
 from rag.grounding.claims import opens_with_decline
@@ -38,33 +38,26 @@ def ask(generator: Any, rec: dict[str, Any], examples: bool) -> float | None:
     return generator.yes_probability(verify_messages(messages, raw))
 
 
-def write_pack(name: str, recs: list[dict[str, Any]]) -> None:
-    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs)
-    path = PACKS / f"{name}.jsonl.gz"
-    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as fh:
-        fh.write(lines.encode())
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval.verify", description=__doc__.splitlines()[0])
     ap.add_argument("--packs", default="", help="comma-separated pack names (default: all)")
-    ap.add_argument("--model", default=None, help="the answer model (default: RAG_MODEL)")
+    ap.add_argument("--model", default=DEFAULT_MODEL, help="the answer model and its packs")
     ap.add_argument("--limit", type=int, default=None, help="records per pack")
     args = ap.parse_args(argv)
     names = [n for n in args.packs.split(",") if n] or sorted(
-        p.name.split(".")[0] for p in PACKS.glob("*.jsonl.gz")
+        p.name.split(".")[0] for p in folder(args.model).glob("*.jsonl.gz")
     )
-    settings = Settings(**({"model": args.model} if args.model else {}))
+    settings = Settings(model=args.model)
     generator = make_generator(settings)
     for name in names:
-        run = json.loads((PACKS / f"{name.rsplit('-', 1)[0]}.run.json").read_text())
-        recs = load_pack(name)
+        run = json.loads((folder(args.model) / f"{name.rsplit('-', 1)[0]}.run.json").read_text())
+        recs = load_pack(name, args.model)
         t0, asked = time.perf_counter(), 0
         for rec in recs[: args.limit]:
             p = ask(generator, rec, run["prompt_examples"])
             rec["p_yes"] = None if p is None else round(p, 5)
             asked += p is not None
-        write_pack(name, recs)
+        write_pack(name, recs, args.model)
         took = time.perf_counter() - t0
         print(f"{name}: {asked} of {len(recs)} asked, {took:.0f} s", file=sys.stderr)  # noqa: T201
     return 0

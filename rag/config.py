@@ -90,7 +90,14 @@ class Settings(BaseSettings):
         "level",
     )
     calibration: Path | None = Field(
-        None, description="a calibration file from `make calibrate` (default: the shipped one)"
+        None,
+        description="a calibration file from `make calibrate` (default: the one shipped for the "
+        "model in use, rag/calibrations/; a model without one gets no confidence)",
+    )
+    read_back: bool | None = Field(
+        None,
+        description="after each reply, ask the model whether the sources state it (about 0.4 s): "
+        "unset = when the calibration weighs it; `make calibrate` records it always",
     )
     prompt_examples: bool = Field(
         False,
@@ -189,6 +196,11 @@ class Settings(BaseSettings):
                 "(or unset, for files under RAG_HOME)"
             )
         return v
+
+    @field_validator("model_path", "embed_model", "calibration", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v: Any) -> Any:
+        return None if v == "" else v  # RAG_CALIBRATION= : the default, not the folder "."
 
     @field_validator("model_path", "embed_model", "calibration")
     @classmethod

@@ -36,7 +36,7 @@ from rag.generation.budget import (
 )
 from rag.generation.factory import make_generator
 from rag.grounding import claims as grounding
-from rag.grounding.confidence import Calibrator, judge_with
+from rag.grounding.confidence import Calibrator, for_model, judge_with
 from rag.grounding.question import Question, parse
 from rag.grounding.verified import Judge, TokenSink, VerifiedReply
 from rag.ingest.cage import Limits
@@ -50,7 +50,7 @@ from rag.prompt import (
     verify_messages,
 )
 from rag.store import Store, Upsert, open_store
-from rag.types import Answer, Chunk, DocumentInfo, Hit, Sentence, Timings, Trace
+from rag.types import NOT_STATED, Answer, Chunk, DocumentInfo, Hit, Sentence, Timings, Trace
 
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
 CONDENSE_TOKENS = 48  # the rewritten question's length
@@ -85,22 +85,34 @@ class Pipeline:
             reembed=lambda chunks: self._embed(chunks)[1],
         )
         self._query_embedder = query_embedder
-        self._calibrator: Calibrator | None = None
+        self._calibration: tuple[Calibrator | None, str] | None = None
 
     @property
-    def calibrator(self) -> Calibrator:
-        """The fitted confidence model (rag/calibration.json, or RAG_CALIBRATION)."""
-        if self._calibrator is None:
-            self._calibrator = Calibrator.load(self.settings.calibration)
-        return self._calibrator
+    def calibrator(self) -> Calibrator | None:
+        """The confidence model fitted for the answer model in use (rag/calibrations/, or
+        RAG_CALIBRATION when it was made for this model); None when there is none
+        (`calibration_note` says what to do): answers then carry no confidence."""
+        if self._calibration is None:
+            s = self.settings
+            name = "server" if s.llm_url else "…" if s.model_path else s.model
+            self._calibration = for_model(self.generator.identity(), s.calibration, name)
+        return self._calibration[0]
 
+    @property
+    def calibration_note(self) -> str:
+        """Why answers carry no confidence ("" when they do); loads the answer model."""
+        _ = self.calibrator
+        assert self._calibration is not None
+        return self._calibration[1]
+
+    @staticmethod
     def judge(
-        self, q: Question, context: list[Sentence], hits: list[Hit], stats: Generation
+        cal: Calibrator, q: Question, context: list[Sentence], hits: list[Hit], stats: Generation
     ) -> Judge:
         """The calibrated confidence of a first claim (see rag/grounding/confidence.py)."""
         ranks = {h.chunk.id: h.rank for h in hits}
         return judge_with(
-            self.calibrator,
+            cal,
             q,
             context,
             ranks,
@@ -365,7 +377,9 @@ class Pipeline:
             if on_token:
                 on_token(grounding.DECLINE_TEXT)
             timings = Timings(round(retrieval_s, 4), total_s=round(time.perf_counter() - t0, 4))
-            return Answer(grounding.DECLINE_TEXT, True, [], timings, trace=Trace(hits))
+            return Answer(
+                grounding.DECLINE_TEXT, True, [], timings, trace=Trace(hits), decline=NOT_STATED
+            )
         fitted = fit_answer(
             question,
             [source_text(s.text, s.kind, s.chunk.title) for s in sentences],
@@ -377,16 +391,20 @@ class Pipeline:
         sentences = sentences[: len(fitted.sources)]  # what the model sees, it may cite
         messages = build(question, fitted.sources)
         stats = Generation()
+        cal = self.calibrator
         # the model reads its reply back when the calibration weighs that (a whole reply first)
-        verify = generator.offers_yes and "logit_yes" in self.calibrator.names
+        read_back = self.settings.read_back
+        if read_back is None:
+            read_back = cal is not None and "logit_yes" in cal.names
+        verify = generator.offers_yes and read_back
         verified = VerifiedReply(
             parsed,
             sentences,
             self.settings.min_support,
             on_token,
-            policy=self.calibrator.policy(),
-            judge=self.judge(parsed, sentences, hits, stats),
-            min_confidence=self.calibrator.threshold(self.settings.min_confidence),
+            policy=cal.policy() if cal else grounding.DEFAULT_POLICY,
+            judge=self.judge(cal, parsed, sentences, hits, stats) if cal else None,
+            min_confidence=cal.threshold(self.settings.min_confidence) if cal else 0.0,
             hold=verify,
         )
         pieces: list[str] = []
@@ -423,4 +441,5 @@ class Pipeline:
             stats.completion_tokens,
             round(check_s, 4),
         )
-        return replace(answer, timings=timings)
+        band = cal.band(answer.confidence) if cal and not answer.declined else None
+        return replace(answer, timings=timings, band=band)

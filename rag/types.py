@@ -95,6 +95,28 @@ class Trace:
 
 
 @dataclass(frozen=True)
+class Band:
+    """A range of confidence a person can read: answers from `lower` up to the next band were
+    right `precision` of the time on the report halves (`answers` of them); see
+    rag/grounding/confidence.py and docs/calibration.md."""
+
+    name: str  # "high", "medium", "low"
+    lower: float
+    precision: float | None = None
+    answers: int = 0
+
+    @property
+    def text(self) -> str:
+        """What every interface shows beside the number."""
+        if self.precision is None:
+            return f"{self.name} confidence"
+        return f"{self.name} confidence: {self.precision:.0%} of such answers were right in tests"
+
+
+NOT_STATED, NOT_SURE = "not_stated", "not_sure"  # the two kinds of decline
+
+
+@dataclass(frozen=True)
 class Answer:
     answer: str
     declined: bool
@@ -102,26 +124,39 @@ class Answer:
     timings: Timings = field(default_factory=Timings)
     confidence: float | None = None  # calibrated P(right) of the first claim (None: no claim)
     trace: Trace = field(default_factory=Trace)
+    band: Band | None = None  # the confidence's band, for an answer (None: declined, no number)
+    # a decline's kind: NOT_STATED (the passages found do not state it) or NOT_SURE (an answer
+    # was found but its confidence is below the operating point)
+    decline: str | None = None
+    passage: Citation | None = None  # NOT_SURE: the passage that answer rested on, to judge
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape of `rag ask --json` and `POST /ask`."""
+        band = self.band
         return {
             "answer": self.answer,
             "declined": self.declined,
+            "decline": self.decline,
             "confidence": self.confidence,
+            "band": band and {"name": band.name, "precision": band.precision, "text": band.text},
             "citations": [asdict(c) for c in self.citations],
+            "passage": self.passage and asdict(self.passage),
             "timings": asdict(self.timings),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Answer:
         """The inverse of `to_dict` (an answer that came over HTTP); its trace stays empty."""
+        band = d.get("band")
         return cls(
             answer=d["answer"],
             declined=d["declined"],
             confidence=d.get("confidence"),
             citations=[Citation(**c) for c in d["citations"]],
             timings=Timings(**d["timings"]),
+            band=band and Band(band["name"], 0.0, band.get("precision")),
+            decline=d.get("decline"),
+            passage=Citation(**d["passage"]) if d.get("passage") else None,
         )
 
 

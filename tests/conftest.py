@@ -1,8 +1,16 @@
 """Shared fixtures: the real embedding model and the real 135M GGUF, loaded once per session;
-every test gets its own index folder."""
+every test gets its own index folder.
+
+The 135M model has no calibration of its own (a calibration belongs to one model and records
+hundreds of questions with it). So that every calibrated path (reading the answer back, the
+operating point, the bands) runs in the tests as it does with the default model, the session
+borrows the default model's calibration re-labelled for the 135M file (RAG_CALIBRATION, also
+seen by the servers the tests start). Tests of a model without a calibration set
+`calibration=None`; tests/rag/generation/test_calibrated.py runs the 0.5B model with its own."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -12,6 +20,34 @@ from rag.config import DEFAULT_CORPUS, Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 SMALL_MODEL = "smollm2"
+
+
+def borrowed_calibration(folder: Path, identity: str) -> Path:
+    """The default model's calibration, labelled as fitted for the model `identity`."""
+    from rag.grounding.confidence import CALIBRATIONS, DEFAULT_CALIBRATION
+
+    d = json.loads(
+        (Path(__file__).parents[1] / "rag" / CALIBRATIONS / DEFAULT_CALIBRATION).read_text()
+    )
+    d["meta"]["model"] = {"id": identity, "name": "borrowed by the tests"}
+    path = folder / f"borrowed-{abs(hash(identity))}.json"
+    path.write_text(json.dumps(d))
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def small_model_calibration(tmp_path_factory):
+    from rag.generation.models import manifest
+
+    identity = f"gguf sha256:{manifest()[SMALL_MODEL]['sha256']}"
+    path = borrowed_calibration(tmp_path_factory.mktemp("calibration"), identity)
+    before = os.environ.get("RAG_CALIBRATION")
+    os.environ["RAG_CALIBRATION"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("RAG_CALIBRATION", None)
+    else:
+        os.environ["RAG_CALIBRATION"] = before
 
 
 @pytest.fixture(scope="session")

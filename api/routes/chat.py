@@ -13,7 +13,6 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -38,7 +37,8 @@ STREAM_DOC = (
     "With `stream: true`: `text/event-stream` of `chat.completion.chunk` objects. `delta.content` "
     "carries only verified text: each reply sentence once it is grounded, with its [n] marks "
     "(joined, the deltas are the final answer; a decline arrives as the decline text). The last "
-    "chunk carries `citations`, `declined`, `confidence`, `usage` and the verified `answer`, then "
+    "chunk carries `citations`, `declined`, `decline`, `confidence`, `band`, `passage`, `usage` "
+    "and the verified `answer`, then "
     "`data: [DONE]`. Chunks with an empty `delta` and a top-level `rag_stage` object report "
     'progress (`{"stage": "waiting"|"condensing"|"retrieving"|"reading"|"writing"|'
     '"checking", ...}`).'
@@ -58,8 +58,10 @@ def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str
     return last.text(), history
 
 
-def _citations(answer: Answer) -> list[dict[str, Any]]:
-    return [asdict(c) for c in answer.citations]
+def _judged(answer: Answer) -> dict[str, Any]:
+    """The top-level fields beside OpenAI's: citations, and how far to trust the answer."""
+    d = answer.to_dict()
+    return {k: d[k] for k in ("citations", "declined", "decline", "confidence", "band", "passage")}
 
 
 def _usage(answer: Answer) -> dict[str, int]:
@@ -110,9 +112,7 @@ async def chat_completions(
             **meta,
             choices=[{"message": {"content": answer.answer}}],
             usage=_usage(answer),
-            citations=_citations(answer),
-            declined=answer.declined,
-            confidence=answer.confidence,
+            **_judged(answer),
         )
     first = await job.next(request.is_disconnected)
     if first[0] == "error":  # before any token: a proper HTTP status, not a broken stream
@@ -139,9 +139,7 @@ async def _chunks(job: Job, first: Event, meta: dict[str, Any]) -> AsyncIterator
                     {},
                     "stop",
                     answer=value.answer,
-                    declined=value.declined,
-                    confidence=value.confidence,
-                    citations=_citations(value),
+                    **_judged(value),
                     usage=_usage(value),
                 )
                 yield "[DONE]"

@@ -229,20 +229,32 @@ function showAnswer(c, turn, box) {
     for (const ci of final.citations) list.append(el("li", "", `${where(ci)} (characters ${ci.start}–${ci.end})`));
     box.append(list);
   }
+  if (final.decline === "not_sure" && final.passage) {  // the passage the withheld answer rested on
+    const p = final.passage, near = el("div", "passage closest");
+    near.append(
+      el("div", "where", `Closest passage found: ${where(p)} · characters ${p.start}–${p.end}`),
+      el("blockquote", "quote", `“${p.quote}”`),
+      button("Show in the document", "in-context", () => showContext(p)),
+    );
+    box.append(near);
+  }
   if (turn.searched && turn.searched !== turn.q) box.append(el("div", "searched", `searched for: ${turn.searched}`));
   const u = final.usage || {};
   box.append(el("div", "status", statusText(final, u)));
   actions(c, turn, box);
 }
 
-// One quiet line under the answer: what backs it, and how sure the system is (docs/calibration.md).
+// One quiet line under the answer: what backs it, and how sure the system is, in the band's
+// words (docs/calibration.md, "Bands"); a decline says which kind it is.
 function statusText(final, u) {
   const sure = typeof final.confidence === "number" ? `${Math.round(final.confidence * 100)}%` : null;
-  if (final.declined) {
-    return sure ? `declined: the documents don't answer this with enough confidence (${sure} sure)`
-      : "declined: no passage supports an answer";
+  if (final.decline === "not_sure") {
+    return `not sure enough to answer (${sure ?? "?"} sure): judge the closest passage yourself`;
   }
-  return `${final.citations.length} citation(s) · confidence ${sure ?? "n/a"} · ${u.completion_tokens ?? "?"} tokens`;
+  if (final.declined) return "declined: the passages found do not state this";
+  const trust = final.band ? `${final.band.text} (${sure})`
+    : sure ? `confidence ${sure}` : "no confidence: this model is not calibrated";
+  return `${final.citations.length} citation(s) · ${trust} · ${u.completion_tokens ?? "?"} tokens`;
 }
 
 function showProblem(c, turn, box, message, kind = "error") {

@@ -65,6 +65,11 @@ class Generator(ABC):
         """Tokens of `messages` as the model sees them (chat template and reply opening
         included); what the token budget (rag/generation/budget.py) measures prompts with."""
 
+    @abstractmethod
+    def identity(self) -> str:
+        """Which model this is, for the calibration fitted to it (rag/grounding/confidence.py):
+        `gguf sha256:<hex>` for a file run here, `server <model name>` for a model server."""
+
     @property
     def offers_yes(self) -> bool:
         """`yes_probability` gives a number (the backend offers token probabilities)."""

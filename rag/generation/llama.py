@@ -156,6 +156,7 @@ class LlamaGenerator(Generator):
             raise ModelMissingError(f"{model_path} is not a loadable GGUF model ({exc})") from None
         self.path = Path(model_path)
         self.name = self.path.stem
+        self._identity: str | None = None
         meta = self.llm.metadata
         template = meta.get("tokenizer.chat_template")
         if not template:
@@ -169,6 +170,13 @@ class LlamaGenerator(Generator):
         self.prefix: list[int] = []  # token ids whose KV state `_state` holds
         self._state = b""
         self._asked: tuple[str, str, Path | None] | None = None  # keep_prefix's last arguments
+
+    def identity(self) -> str:
+        if self._identity is None:
+            from rag.generation.models import file_sha256
+
+            self._identity = f"gguf sha256:{file_sha256(self.path)}"
+        return self._identity
 
     def _piece(self, token: int) -> str:
         if token < 0:

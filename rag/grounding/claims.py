@@ -36,6 +36,7 @@ DECLINE_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 DECLINE_TEXT = "The documents don't say."
+NOT_SURE_TEXT = "I'm not sure enough to answer from the documents."
 DEFAULT_POLICY = Policy()
 
 

@@ -1,8 +1,10 @@
 """The calibrated confidence: P(the answer is right), from evidence about the first claim.
 
-    cal = Calibrator.load()                       # rag/calibration.json (a few kB, versioned)
+    cal = Calibrator.load()             # rag/calibrations/qwen1.5b.json (a few kB, versioned)
     x = features(question, context, claim, Evidence(p_decline=0.03, hit_rank=1))
-    cal.probability(x)                            # 0.91
+    cal.probability(x)                  # 0.91
+    cal.band(0.91)                      # Band("high", 0.8, precision=0.86, answers=97)
+    for_model("gguf sha256:1d96…")      # (None, "no calibration for …; run make calibrate …")
 
 The features turn every signal into a number: the model's own reading of its answer (asked after
 the reply whether the sources state it: P(yes), `Generator.yes_probability`), its first-token
@@ -14,6 +16,10 @@ the question's in the support sentence, which repair was needed, the verdicts of
 are evidence rather than vetoes (checks.py), and the question's kind. A logistic regression
 fitted on the fit halves of the labelled sets (`make calibrate`, eval/calibrate.py) maps them
 to a probability; the pipeline declines below the operating point (RAG_MIN_CONFIDENCE).
+A calibration belongs to one model (`meta.model`: the GGUF's sha256, or a server's model name):
+`for_model` finds the one fitted for the model in use, and a model without one gets no number
+(confidence null) rather than another model's. Its bands (high / medium / low) carry the share
+of right answers measured in each on the report halves, so a person can read the number.
 Does not: need scikit-learn at run time (the fitted weights are applied with numpy), or judge
 claims after the first (the first claim decides, so streaming can start there).
 """
@@ -35,9 +41,10 @@ from rag.grounding.checks import CHECKS, YES_NO, Policy, new_words
 from rag.grounding.claims import Claim
 from rag.grounding.question import KINDS, Question
 from rag.text import STOPWORDS, content, stem, words
-from rag.types import Sentence
+from rag.types import Band, Sentence
 
-CALIBRATION = "calibration.json"
+CALIBRATIONS = "calibrations"  # rag/calibrations/<model>.json, one per calibrated model
+DEFAULT_CALIBRATION = "qwen1.5b.json"  # the default model's
 LOG_HALF = math.log(0.5)  # a token the model gave less than even odds
 
 
@@ -146,6 +153,19 @@ class Calibrator:
     levels: dict[str, float]
     default: str
     meta: dict[str, Any]
+    bands: tuple[Band, ...] = ()  # highest first
+
+    @property
+    def model(self) -> str | None:
+        """The identity of the model this was fitted for (`Generator.identity`)."""
+        model = self.meta.get("model") or {}
+        return str(model["id"]) if "id" in model else None
+
+    def band(self, confidence: float | None) -> Band | None:
+        """The band `confidence` falls in (None: no number, or no bands in this calibration)."""
+        if confidence is None:
+            return None
+        return next((b for b in self.bands if confidence >= b.lower), None)
 
     def probability(self, x: dict[str, float]) -> float:
         """P(right); a feature `x` lacks (unknown, e.g. token probabilities from a model server)
@@ -190,23 +210,56 @@ class Calibrator:
             levels={k: float(v) for k, v in d["levels"].items()},
             default=d["default"],
             meta=d.get("meta", {}),
+            bands=tuple(
+                Band(b["name"], float(b["lower"]), b.get("precision"), int(b.get("answers", 0)))
+                for b in sorted(d.get("bands", []), key=lambda b: -float(b["lower"]))
+            ),
         )
 
     @classmethod
     def load(cls, path: Path | None = None) -> Calibrator:
-        """The calibration shipped with the package, or the file at `path`."""
+        """The file at `path`, or the default model's calibration shipped with the package."""
         try:
-            text = (
-                path.read_text()
-                if path
-                else resources.files("rag").joinpath(CALIBRATION).read_text()
-            )
+            file = path or _shipped().joinpath(DEFAULT_CALIBRATION)
+            text = file.read_text()
             return cls.from_dict(json.loads(text))
         except (OSError, KeyError, ValueError) as exc:
-            where = path or f"rag/{CALIBRATION}"
+            where = path or f"rag/{CALIBRATIONS}/{DEFAULT_CALIBRATION}"
             raise ConfigError(
                 f"cannot read the calibration {where}: {exc}; run `make calibrate` to refit it"
             ) from exc
+
+
+def _shipped() -> Any:
+    return resources.files("rag").joinpath(CALIBRATIONS)
+
+
+def for_model(
+    identity: str, path: Path | None = None, name: str = "…"
+) -> tuple[Calibrator | None, str]:
+    """The calibration fitted for the model `identity`: the file at `path` (RAG_CALIBRATION),
+    else the shipped one made for it. Without one: None, and a line that says what to do
+    (`name`: what `make calibrate MODEL=` takes for this model)."""
+    if path is not None:
+        cal = Calibrator.load(path)
+        if cal.model == identity:
+            return cal, ""
+        return None, (
+            f"the calibration {path} (RAG_CALIBRATION) was fitted for "
+            f"{cal.model or 'an unnamed model'}, "
+            f"not for the model in use ({identity}); answers carry no confidence until it is "
+            f"calibrated: `make calibrate MODEL={name}` (docs/calibration.md)"
+        )
+    for entry in sorted(_shipped().iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            cal = Calibrator.load(Path(str(entry)))
+            if cal.model == identity:
+                return cal, ""
+    return None, (
+        f"no calibration for the model in use ({identity}); answers carry no confidence and "
+        f"only the checks gate them until it is calibrated: `make calibrate MODEL={name}` "
+        "(docs/calibration.md)"
+    )
 
 
 def judge_with(

@@ -15,7 +15,9 @@ The sink is also called with "" once per generated piece (a tick: a caller may r
 stop the generation).
 The first supported claim decides the whole answer: `judge(claim, dropped, end)` gives its
 calibrated confidence (rag/grounding/confidence.py); below `min_confidence` nothing is released, the
-answer becomes the decline, and the withheld text stays on `Answer.trace.candidate` for evaluation.
+answer becomes a "not sure" decline that shows the passage it rested on (`Answer.passage`), and
+the withheld text stays on `Answer.trace.candidate` for evaluation. A reply that declines or has
+no grounded claim is a "not stated" decline.
 Does not: show the model's unchecked words (`Answer.trace.raw` keeps them for debugging and eval).
 """
 
@@ -29,7 +31,7 @@ from rag.grounding import claims as grounding
 from rag.grounding.checks import Policy
 from rag.grounding.question import Question
 from rag.text import split_sentences
-from rag.types import Answer, Citation, Sentence, Trace
+from rag.types import NOT_STATED, NOT_SURE, Answer, Citation, Sentence, Trace
 
 TokenSink = Callable[[str], None]
 Judge = Callable[[grounding.Claim, int, int], float]  # (first claim, dropped before, end) -> P
@@ -76,15 +78,23 @@ class VerifiedReply:
         """Decide the last sentence; the verified answer (the authority for the whole reply),
         with `trace` (how it came about) and the grounded text before the operating point."""
         self._decide(final=True)
-        if self.declined or not self.parts or self.withheld:
-            if self.sink:
-                self.sink(grounding.DECLINE_TEXT)
-            text, declined, citations = grounding.DECLINE_TEXT, True, []
-        else:
-            text, declined, citations = " ".join(self.parts), False, self.citations
         confidence = None if self.declined else self.confidence
         trace = replace(trace, candidate=" ".join(self.parts))
-        return Answer(text, declined, citations, confidence=confidence, trace=trace)
+        if self.parts and not self.declined and not self.withheld:
+            text = " ".join(self.parts)
+            return Answer(text, False, self.citations, confidence=confidence, trace=trace)
+        unsure = bool(self.parts) and self.withheld and not self.declined
+        text = grounding.NOT_SURE_TEXT if unsure else grounding.DECLINE_TEXT
+        if self.sink:
+            self.sink(text)
+        return Answer(
+            text,
+            True,
+            confidence=confidence,
+            trace=trace,
+            decline=NOT_SURE if unsure else NOT_STATED,
+            passage=self.citations[0] if unsure else None,
+        )
 
     @property
     def released(self) -> str:

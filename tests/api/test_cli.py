@@ -10,6 +10,8 @@ import pytest
 
 from rag.generation.models import resolve_model
 
+BIDEN = "When did Joe Biden give the press conference where he defended his Afghanistan record?"
+
 
 def rag(
     home: Path, *args: str, stdin: str | None = None, **more: str
@@ -50,7 +52,10 @@ def test_ask_json_prints_exactly_one_object_of_the_documented_shape(home: Path):
     )
     assert done.returncode == 0, done.stderr
     obj = json.loads(done.stdout)  # exactly one JSON document on stdout
-    assert set(obj) == {"answer", "declined", "confidence", "citations", "timings"}
+    assert set(obj) == {
+        *("answer", "declined", "decline", "confidence", "band", "citations", "passage"),
+        "timings",
+    }
     assert obj["confidence"] is None or 0.0 <= obj["confidence"] <= 1.0
     assert isinstance(obj["answer"], str) and isinstance(obj["declined"], bool)
     assert set(obj["timings"]) == {
@@ -155,3 +160,18 @@ def test_rag_models_checks_an_assembled_model(tmp_path: Path):
 
 def test_models_resolve_to_verified_files():
     assert resolve_model("smollm2").stat().st_size == 98_362_432
+
+
+def test_a_model_without_its_calibration_warns_once_and_gives_no_number(home: Path):
+    """RAG_CALIBRATION names the default model's calibration; the 135M model answers: one
+    warning line that says how to calibrate it, and confidence null rather than a wrong one."""
+    from rag.config import ROOT
+
+    other = ROOT / "rag" / "calibrations" / "qwen1.5b.json"
+    done = rag(home, "ask", "--json", "--local", BIDEN, RAG_CALIBRATION=str(other))
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "make calibrate MODEL=smollm2" in warnings[0], done.stderr
+    obj = json.loads(done.stdout)
+    assert obj["confidence"] is None and obj["band"] is None
+    assert obj["timings"]["check_s"] == 0  # nothing weighs the read-back: it is not asked

@@ -101,13 +101,14 @@ def test_the_model_reads_its_answer_back_when_the_calibration_weighs_it(essay: P
     assert "".join(streamed) == answer.answer
     cal = essay.calibrator
     keep = [i for i, n in enumerate(cal.names) if n != "logit_yes"]
-    essay._calibrator = replace(
+    without = replace(
         cal,
         names=tuple(cal.names[i] for i in keep),
         mean=cal.mean[keep],
         scale=cal.scale[keep],
         coef=cal.coef[keep],
     )
+    essay._calibration = (without, "")
     stages.clear()
     plain = essay.ask(question, on_stage=lambda s, _: stages.append(s))
     assert plain.trace.p_yes is None and "checking" not in stages and plain.timings.check_s == 0

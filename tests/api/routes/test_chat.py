@@ -32,8 +32,10 @@ def _ask(client: OpenAI, question: str) -> tuple[str, list[dict]]:
     extra = reply.model_extra or {}
     assert reply.object == "chat.completion" and reply.choices[0].message.role == "assistant"
     assert reply.choices[0].finish_reason == "stop" and reply.usage and reply.usage.total_tokens
-    assert extra["declined"] is False
+    assert extra["declined"] is False and extra["decline"] is None and extra["passage"] is None
     assert 0.0 <= extra["confidence"] <= 1.0  # the calibrated P(right), beside the citations
+    band = extra["band"]  # and what it means to a person: its band, measured on report halves
+    assert band["name"] in ("high", "medium", "low") and band["name"] in band["text"]
     return reply.choices[0].message.content or "", extra["citations"]
 
 
@@ -49,6 +51,7 @@ def _ask_streaming(client: OpenAI, question: str) -> tuple[str, str, list[dict]]
     assert last.choices[0].finish_reason == "stop"
     extra = last.model_extra or {}
     assert extra["declined"] is False and 0.0 <= extra["confidence"] <= 1.0
+    assert extra["band"]["name"] in extra["band"]["text"] and extra["decline"] is None
     assert all("citations" not in (c.model_extra or {}) for c in chunks[:-1])
     return streamed, extra["answer"], extra["citations"]
 
@@ -89,7 +92,9 @@ def test_default_model_answers_144_with_citations(index_home, tmp_path):
     from tests.api.server import start_server, stop_server
 
     shutil.copytree(index_home, tmp_path / "home")
-    server = start_server(tmp_path / "home", tmp_path / "server.log", RAG_MODEL="qwen1.5b")
+    server = start_server(
+        tmp_path / "home", tmp_path / "server.log", RAG_MODEL="qwen1.5b", RAG_CALIBRATION=""
+    )  # the default model with its own calibration, not the one the tests borrow
     try:
         client = _client(server)
         content, citations = _ask(client, CROCUS)

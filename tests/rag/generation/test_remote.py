@@ -14,6 +14,7 @@ from rag.generation.factory import make_generator
 from rag.generation.remote import OpenAIGenerator
 from rag.pipeline import Pipeline
 from rag.prompt import EXAMPLES, answer_messages, condense_messages, verify_messages
+from tests.conftest import borrowed_calibration
 
 SOURCES = ["Mount Etna is on the island of Sicily.", "It erupted in 2021 and again in 2023."]
 CHATS = [
@@ -108,6 +109,7 @@ def _seed(n: int) -> list[dict]:
 def test_the_same_answers_as_in_process_on_seed_questions(
     tmp_path, embedder, small_generator, remote, settings
 ):
+    settings = settings.model_copy(update={"read_back": True})  # both read their answer back
     local = Pipeline(settings, embedder=embedder, generator=small_generator)
     local.ingest([DEFAULT_CORPUS])
     served = Pipeline(settings, embedder=embedder, generator=remote)
@@ -131,3 +133,21 @@ def test_the_same_answers_as_in_process_on_seed_questions(
         assert all(lp <= 0 for _, lp in a.trace.tokens)
         answered += bool(a.trace.candidate)
     assert answered  # a model that declines everything proves nothing
+
+
+def test_a_server_model_has_a_calibration_of_its_own(tmp_path, embedder, remote, settings):
+    """The server's model is known by its name: the in-process file's calibration does not
+    apply to it; one made for `server <name>` does."""
+    assert remote.identity() == f"server {remote.model()}"
+    served = Pipeline(settings, embedder=embedder, generator=remote)
+    served.ingest([DEFAULT_CORPUS])
+    assert served.calibrator is None and remote.identity() in served.calibration_note
+    question = "When did Joe Biden give the press conference where he defended his record?"
+    assert served.ask(question).confidence is None
+    own = borrowed_calibration(tmp_path, remote.identity())
+    calibrated = Pipeline(
+        settings.model_copy(update={"calibration": own}), embedder=embedder, generator=remote
+    )
+    answer = calibrated.ask(question)
+    assert answer.trace.candidate, answer.trace.raw
+    assert answer.confidence is not None and answer.trace.p_yes is not None
