@@ -117,17 +117,23 @@ def _print_answer(answer: Answer) -> None:
         out.print(f"\n[dim]Closest passage found[/dim] {escape(where(c))}", highlight=False)
         out.print(Text(f"    “{c.quote}”", style="dim"))
     t = answer.timings
-    sure = ""
-    if answer.confidence is not None and not answer.declined:
-        sure = answer.band.text if answer.band else f"confidence {answer.confidence:.0%}"
-        sure = f"{sure} ({answer.confidence:.0%}) · " if answer.band else f"{sure} · "
-    elif answer.confidence is not None:  # not sure: the confidence of the answer withheld
-        sure = f"confidence {answer.confidence:.0%}, below the operating point · "
     err.print(
-        f"[dim]{sure}{t.total_s:.1f}s (first token {t.ttft_s:.1f}s, {t.prompt_tokens} prompt + "
-        f"{t.completion_tokens} generated tokens)[/dim]",
+        f"[dim]{_trust(answer)}{t.total_s:.1f}s (first token {t.ttft_s:.1f}s, "
+        f"{t.prompt_tokens} prompt + {t.completion_tokens} generated tokens)[/dim]",
         highlight=False,
     )
+
+
+def _trust(answer: Answer) -> str:
+    """How sure the answer is, in the band's words, for the status line ("" without a number)."""
+    c = answer.confidence
+    if c is None:
+        return ""
+    if answer.declined:  # not sure: the confidence of the answer withheld
+        return f"confidence {c:.0%}, below the operating point · "
+    if answer.band:
+        return f"{answer.band.text} ({c:.0%}) · "
+    return f"confidence {c:.0%} · "
 
 
 def _ask_streaming(pipeline: Any, question: str, **kwargs: Any) -> Answer:
