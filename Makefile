@@ -17,7 +17,7 @@ CORPUS := corpus/afghanistan-counterterrorism-mei-2024.txt
 INDEX := .rag/index/CURRENT
 Q ?= Who leads ISKP?
 
-.PHONY: install rebuild-llama smoke models index ask chat test test-fast lint serve chromium screenshots eval eval-clapnq eval-squad calibrate bench clean help
+.PHONY: install rebuild-llama smoke models index ask chat test test-fast lint serve chromium screenshots eval eval-clapnq eval-squad eval-conversations calibrate bench clean help
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -94,6 +94,9 @@ eval-clapnq: $(SMOKE_STAMP) ## 200 ClapNQ dev questions (100 answerable + 100 un
 
 eval-squad: $(SMOKE_STAMP) ## SQuAD 2.0, three articles, report half -> eval/runs/squad2-report
 	$(BIN)/rag eval --set squad2 --split report --out eval/runs/squad2-report
+
+eval-conversations: $(SMOKE_STAMP) ## multi-turn set, report half (38 conversations, ~10 min) -> eval/runs/conversations-report
+	$(BIN)/rag eval --set conversations --split report --out eval/runs/conversations-report
 
 calibrate: $(BIN)/.installed ## fit rag/calibrations/$(MODEL).json (MODEL=qwen1.5b: stored replies, no model; another: records them first, ~25 min for qwen0.5b; MODEL=server: RAG_LLM_URL)
 	$(BIN)/python -m eval.calibrate model $(or $(MODEL),qwen1.5b)

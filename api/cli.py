@@ -242,14 +242,21 @@ def chat(
     k: Annotated[int | None, typer.Option("--k", min=1, max=50)] = None,
     model: Annotated[Path | None, typer.Option(help="a GGUF file to answer with")] = None,
 ) -> None:
-    """Ask several questions; follow-ups are resolved against the conversation."""
+    """Ask several questions; follow-ups are resolved against the conversation.
+
+    A follow-up ("and who leads it?") is rewritten to stand alone before the search and the
+    line "searched: …" says how; type ! to ask it again with your own words."""
     with errors_to_exit():
         pipeline = _pipeline(model)
         _require_documents(pipeline)
         pipeline.warm()
         _warn_calibration(pipeline)
         history: list[dict[str, str]] = []
-        err.print("[dim]Ask about your documents. An empty line or Ctrl-D ends.[/dim]")
+        last = ""  # the last question, for "!"
+        err.print(
+            "[dim]Ask about your documents. ! asks the last follow-up again as typed. "
+            "An empty line or Ctrl-D ends.[/dim]"
+        )
         while True:
             try:
                 question = input("you> ").strip()
@@ -257,12 +264,23 @@ def chat(
                 break
             if question in {"", "exit", "quit"}:
                 break
+            rewrite = None
+            if question == "!":
+                if not last:
+                    err.print("[dim]! asks the last question again, as typed: none yet[/dim]")
+                    continue
+                question, rewrite, history = last, False, history[:-2]
             try:
-                answer = _ask_streaming(pipeline, question, k=k, history=history)
+                answer = _ask_streaming(pipeline, question, k=k, history=history, rewrite=rewrite)
             except USER_ERRORS as exc:
                 err.print(f"[red]error:[/red] {exc}", highlight=False)
                 continue
+            if answer.searched:
+                err.print(
+                    Text(f"searched: {answer.searched}  (! searches your own words)", style="dim")
+                )
             _print_answer(answer)
+            last = question
             history += [
                 {"role": "user", "content": question},
                 {"role": "assistant", "content": answer.answer},

@@ -77,6 +77,11 @@ class Judgement(BaseModel):
     passage: CitationOut | None = Field(
         None, description='a "not_sure" decline: the passage the withheld answer rested on'
     )
+    searched: str | None = Field(
+        None,
+        description="a follow-up that needed the conversation, rewritten to stand alone: the "
+        "question that was searched and answered; null when the question was used as typed",
+    )
 
 
 class TimingsOut(BaseModel):
@@ -86,6 +91,7 @@ class TimingsOut(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     check_s: float = 0.0  # the model reading its answer back after the reply (in total_s)
+    rewrite_s: float = 0.0  # deciding whether a follow-up needs rewriting, and rewriting it
 
 
 # ---- POST /ask ----------------------------------------------------------------------------
@@ -138,6 +144,12 @@ class ChatRequest(BaseModel):
     stream: bool = Field(False, description="send `chat.completion.chunk` server-sent events")
     max_tokens: int | None = Field(None, ge=1, le=2048)
     temperature: float | None = Field(None, ge=0.0, le=2.0)
+    rag_rewrite: bool | None = Field(
+        None,
+        description="a follow-up that needs the conversation is rewritten to stand alone before "
+        "the search (null: decided from its words); false searches the user's own words, true "
+        "rewrites any question that has a conversation before it",
+    )
 
 
 class AssistantMessage(BaseModel):

@@ -11,6 +11,14 @@ from eval.harness import EvalConfig, Record, run_eval
 from eval.report import summary_rows
 from rag.config import Settings
 
+COLUMNS = (
+    TextColumn("{task.description}"),
+    BarColumn(),
+    MofNCompleteColumn(),
+    TextColumn("eta"),
+    TimeRemainingColumn(),
+)
+
 
 def run_compare(a: Path, b: Path, out: Console) -> None:
     from eval.compare import compare, format_compare, load_report
@@ -46,7 +54,28 @@ def run_reground(
     )
 
 
+def run_conversations(cfg: EvalConfig, out: Console, err: Console) -> None:
+    from eval import conversations
+
+    with Progress(*COLUMNS, console=err, transient=True) as bar:
+        task = bar.add_task("conversations", total=None)
+        result = conversations.run(
+            cfg,
+            on_record=lambda done, total, _: bar.update(task, completed=done, total=total),
+            log=lambda m: err.print(m, highlight=False),
+        )
+    for label, value in conversations.summary_rows(result.report):
+        out.print(f"{label:<56} {value}", highlight=False)
+    out.print(
+        f"reports: {result.out}/report.{{json,md}} ({result.asked} turns asked this run)",
+        highlight=False,
+    )
+
+
 def run(cfg: EvalConfig, out: Console, err: Console) -> None:
+    if cfg.set == "conversations":
+        run_conversations(cfg, out, err)
+        return
     if cfg.set == "clapnq":  # fail fast, before loading any model
         from eval.clapnq import check_dir, default_dir
 
@@ -55,14 +84,7 @@ def run(cfg: EvalConfig, out: Console, err: Console) -> None:
         from eval import injection
 
         injection.check_dir(injection.default_dir())
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err, transient=True) as bar:
+    with Progress(*COLUMNS, console=err, transient=True) as bar:
         task = bar.add_task("asking", total=None)
         correct = [0]
 

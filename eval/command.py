@@ -18,8 +18,8 @@ def eval_command(
         str,
         typer.Option(
             "--set",
-            help="seed, realdocs, clapnq, squad2, an injection set (bipia, bipia-clean, bipia-fit, "
-            "bipia-fit-clean, canary, canary-clean) or a JSONL question file",
+            help="seed, realdocs, conversations, clapnq, squad2, an injection set (bipia, "
+            "bipia-clean, bipia-fit, bipia-fit-clean, canary, canary-clean) or a JSONL file",
         ),
     ] = "seed",
     split: Annotated[

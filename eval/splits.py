@@ -52,12 +52,13 @@ def pick(questions: list[dict[str, Any]], which: str | None) -> list[dict[str, A
 def labelled_sets() -> dict[str, list[dict[str, Any]]]:
     """Every labelled set this repository splits (those whose data is present)."""
     from eval import clapnq, squad
-    from eval.sets import REALDOCS_SET, SEED_SET, read_jsonl
+    from eval.sets import REALDOCS_SET, SEED_SET, read_conversations, read_jsonl
     from rag.errors import ConfigError
 
     sets: dict[str, list[dict[str, Any]]] = {
         "seed": read_jsonl(SEED_SET),
         "realdocs": read_jsonl(REALDOCS_SET),  # grouped by file: no file is on both sides
+        "conversations": read_conversations(),  # by conversation: its turns stay together
     }
     for name, loader in (("clapnq", clapnq.load), ("squad2", squad.load)):
         try:

@@ -25,6 +25,7 @@ import numpy as np
 
 from embeddings import Embedder, export_query_embedder, make_embedder, make_query_embedder
 from rag.config import Settings
+from rag.conversation import asks_for_support, follow_up, keeps_names, thread
 from rag.errors import BadQuestionError, DocumentError
 from rag.generation.base import Generation, Generator
 from rag.generation.budget import (
@@ -54,7 +55,8 @@ from rag.types import NOT_STATED, Answer, Chunk, DocumentInfo, Hit, Sentence, Ti
 
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
 CONDENSE_TOKENS = 48  # the rewritten question's length
-# (stage, details): "condensing" {}, "retrieving" {"question"}, "reading" {"passages"}, "writing" {}
+# (stage, details): "condensing" {"reason"}, "retrieving" {"question", "rewritten"},
+# "reading" {"passages"}, "writing" {}, "checking" {}
 StageSink = Callable[[str, dict[str, Any]], None]
 
 
@@ -177,10 +179,13 @@ class Pipeline:
                 self._generator = self._expecting(generator)
 
     def _expecting(self, generator: Generator) -> Generator:
-        """`generator`, told what every answer prompt starts with (instructions, examples)."""
+        """`generator`, told what every answer prompt and every follow-up rewrite starts with
+        (instructions, examples)."""
         examples = EXAMPLES if self.settings.prompt_examples else ()
         a, b = (answer_messages(q, [s], examples) for q, s in (("A?", "a."), ("B?", "b.")))
         generator.expect(a, b, self._cache_dir())
+        c, d = (condense_messages(q, [{"role": "user", "content": q}]) for q in ("A?", "B?"))
+        generator.expect(c, d, self._cache_dir())
         return generator
 
     def _onnx_cache(self) -> Path:
@@ -296,7 +301,10 @@ class Pipeline:
         """Turn a follow-up ("and how many did it kill?") into a standalone question.
 
         The history is cut to fit RAG_MAX_HISTORY_CHARS and the context window
-        (rag/generation/budget.py); when none of it fits, the question stays as it is."""
+        (rag/generation/budget.py); when none of it fits, the question stays as it is, as it
+        does when the rewrite drops a name or number the user typed (it would answer another
+        question: "What is ISKP?" came back as "What is the acronym for Islamic State of
+        Palestine?")."""
         history = fit_history(
             trim_history(history, self.settings.max_history_chars),
             lambda h: condense_messages(question, h),
@@ -310,7 +318,25 @@ class Pipeline:
                 self.generator.stream(condense_messages(question, history), CONDENSE_TOKENS)
             )
         out = out.strip().strip('"').splitlines()[0].strip() if out.strip() else ""
-        return out or question
+        return out if out and keeps_names(question, out) else question
+
+    def searched(
+        self, question: str, history: list[dict[str, str]], rewrite: bool | None, stage: StageSink
+    ) -> str:
+        """The question to search and answer: `question` as typed, unless it is a follow-up
+        (rag/conversation.py; `rewrite` True or False overrides) and a rewrite of it with the
+        thread it belongs to stands on its own."""
+        reason = follow_up(question) if rewrite is None else "asked to" if rewrite else None
+        if not reason:
+            return question
+        users = [i for i, m in enumerate(history) if m["role"] == "user"]
+        if rewrite is None and asks_for_support(question) and users:
+            # "are you sure?": the last question again, its answer with citations and confidence
+            last = users[-1]
+            again = " ".join(history[last]["content"].split())
+            return self.searched(again, history[:last], None, stage)
+        stage("condensing", {"reason": reason})
+        return self.condense(question, thread(history))
 
     def context(self, q: Question, k: int) -> tuple[list[Sentence], list[Hit], float]:
         """The sentences shown to the model, the retrieved chunks, and the retrieval time."""
@@ -345,13 +371,16 @@ class Pipeline:
         max_tokens: int | None = None,
         temperature: float | None = None,
         on_stage: StageSink | None = None,
+        rewrite: bool | None = None,
     ) -> Answer:
         """Answer `question` from the index; every claim in the result is cited and checked.
 
         `on_token` receives only verified text: each reply sentence once it is grounded, with its
         [n] marks (see rag/grounding/verified.py); joined, it is the final answer. `on_stage`
-        hears what is happening (see `StageSink`), for a progress display. Timings start after the
-        model is loaded (a first call loads it)."""
+        hears what is happening (see `StageSink`), for a progress display. With `history`, a
+        follow-up is rewritten to stand alone before the search (`searched`); `rewrite` False
+        searches the user's own words, True rewrites whatever the question. Timings start after
+        the model is loaded (a first call loads it)."""
         stage = on_stage or (lambda name, info: None)
         question = self.check_question(question)
         generator = self.generator
@@ -362,23 +391,35 @@ class Pipeline:
 
         check_question_fits(question, build, self._count, generator.n_ctx())
         t0 = time.perf_counter()
+        typed = question
         if history:
             history = [
                 {"role": m["role"], "content": m["content"].encode("utf-8", "replace").decode()}
                 for m in history
             ]
-            stage("condensing", {})
-            question = self.condense(question, history)
-        stage("retrieving", {"question": question})
+            question = self.searched(question, history, rewrite, stage)
+        rewrite_s = time.perf_counter() - t0
+        searched = question if question != typed else None
+        stage("retrieving", {"question": question, "rewritten": searched is not None})
         parsed = parse(question)  # once, after it is checked and condensed: every step takes it
         sentences, hits, retrieval_s = self.context(parsed, k or self.settings.k)
         stage("reading", {"passages": len(sentences)})
         if not sentences:
             if on_token:
                 on_token(grounding.DECLINE_TEXT)
-            timings = Timings(round(retrieval_s, 4), total_s=round(time.perf_counter() - t0, 4))
+            timings = Timings(
+                round(retrieval_s, 4),
+                total_s=round(time.perf_counter() - t0, 4),
+                rewrite_s=round(rewrite_s, 4),
+            )
             return Answer(
-                grounding.DECLINE_TEXT, True, [], timings, trace=Trace(hits), decline=NOT_STATED
+                grounding.DECLINE_TEXT,
+                True,
+                [],
+                timings,
+                trace=Trace(hits),
+                decline=NOT_STATED,
+                searched=searched,
             )
         fitted = fit_answer(
             question,
@@ -440,6 +481,7 @@ class Pipeline:
             stats.prompt_tokens,
             stats.completion_tokens,
             round(check_s, 4),
+            round(rewrite_s, 4),
         )
         band = cal.band(answer.confidence) if cal and not answer.declined else None
-        return replace(answer, timings=timings, band=band)
+        return replace(answer, timings=timings, band=band, searched=searched)

@@ -7,6 +7,8 @@ are about made-up towns, not about any corpus: they show the shape of a good rep
 source's own words, a sum written out, a comparison with both values, NOT FOUND when the
 sources are about something else). They are off by default (`RAG_PROMPT_EXAMPLES`): measured,
 they buy right answers with declines and citation precision (docs/evaluation.md).
+A follow-up in a conversation is rewritten to stand alone by its own prompt (`condense_messages`,
+with four worked rewrites, also kept as a prefix).
 """
 
 from __future__ import annotations
@@ -51,8 +53,35 @@ EXAMPLES: tuple[tuple[str, str, str], ...] = (
     ),
 )
 CONDENSE = (
-    "Rewrite the last question so it can be understood without the conversation. "
-    "Reply with the rewritten question only."
+    "The user's last message is a follow-up in a conversation. Rewrite it as one complete "
+    "question that can be understood on its own: keep the user's own words, replace it, he, "
+    "she, they, that and there with what they mean, and take the words it leaves out from the "
+    "conversation. Do not answer it. Reply with the rewritten question only."
+)
+# worked rewrites shown before the conversation (topics far from any corpus): without them the
+# 1.5B model copied the previous question ("and injured?" -> "How many people died …?"); with
+# them 26 of the 42 fit-half follow-ups meant their reference question, against 20 (issue #23)
+CONDENSE_EXAMPLES = (
+    (
+        "user: How many people died in the 2011 Oslo bombing?\nassistant: Eight people died.\n"
+        "user: and injured?",
+        "How many people were injured in the 2011 Oslo bombing?",
+    ),
+    (
+        "user: Who founded the Red Cross?\nassistant: Henry Dunant founded it.\n"
+        "user: when was he born",
+        "When was Henry Dunant, the founder of the Red Cross, born?",
+    ),
+    (
+        "user: Which river flows through Vienna?\nassistant: The Danube flows through Vienna.\n"
+        "user: what about Prague?",
+        "Which river flows through Prague?",
+    ),
+    (
+        "user: Is coffee grown in Kenya?\nassistant: Yes, coffee is grown in the Kenyan "
+        "highlands.\nuser: why?",
+        "Why is coffee grown in the Kenyan highlands?",
+    ),
 )
 CITE_MARK = re.compile(r" ?\[\d+\]")  # the [n] after a cited sentence
 # asked after the reply, about it: the model's own reading of its answer. Put to the model as a
@@ -73,12 +102,6 @@ def source_text(text: str, kind: str, section: str) -> str:
     return f"({section}) {text}"
 
 
-def last_exchange(history: list[dict[str, str]]) -> list[dict[str, str]]:
-    """The last user turn of `history` and what followed it (its answer)."""
-    users = [i for i, m in enumerate(history) if m["role"] == "user"]
-    return history[users[-1] :] if users else history[-2:]
-
-
 def _user(sources: str, question: str) -> dict[str, str]:
     return {"role": "user", "content": f"Sources:\n{sources}\n\nQuestion: {question}"}
 
@@ -95,17 +118,23 @@ def answer_messages(
     return [*messages, _user(numbered, question)]
 
 
-def condense_messages(question: str, history: list[dict[str, str]]) -> list[dict[str, str]]:
-    """A chat that turns a follow-up ("and how many did it kill?") into a standalone question.
+def condense_messages(question: str, thread: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A chat that turns a follow-up ("and how many did it kill?") into a standalone question:
+    the instructions, the worked CONDENSE_EXAMPLES, then `thread`.
 
-    Only the last exchange is shown (the previous question and its answer, without [n] marks):
-    with two earlier topics in view a small model resolved "it" to the older one (issue #13.9).
+    `thread` is the part of the conversation the follow-up belongs to (rag/conversation.py:
+    back to the last question that stood on its own), shown without [n] marks: with an older
+    topic in view a small model resolved "it" to the older one (issue #13.9).
     """
-    turns = "\n".join(
-        f"{m['role']}: {CITE_MARK.sub('', m['content']).strip()}" for m in last_exchange(history)
-    )
+    messages = [{"role": "system", "content": CONDENSE}]
+    for conversation, rewritten in CONDENSE_EXAMPLES:
+        messages += [
+            {"role": "user", "content": f"{conversation}\n\nRewritten question:"},
+            {"role": "assistant", "content": rewritten},
+        ]
+    turns = "\n".join(f"{m['role']}: {CITE_MARK.sub('', m['content']).strip()}" for m in thread)
     return [
-        {"role": "system", "content": CONDENSE},
+        *messages,
         {"role": "user", "content": f"{turns}\nuser: {question}\n\nRewritten question:"},
     ]
 

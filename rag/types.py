@@ -79,6 +79,7 @@ class Timings:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     check_s: float = 0.0  # the model reading its answer back, after the reply (part of total_s)
+    rewrite_s: float = 0.0  # deciding whether a follow-up needs rewriting, and rewriting it
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class Answer:
     # was found but its confidence is below the operating point)
     decline: str | None = None
     passage: Citation | None = None  # NOT_SURE: the passage that answer rested on, to judge
+    searched: str | None = None  # a follow-up rewritten to stand alone: what was searched
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape of `rag ask --json` and `POST /ask`."""
@@ -141,6 +143,7 @@ class Answer:
             "band": band and {"name": band.name, "precision": band.precision, "text": band.text},
             "citations": [asdict(c) for c in self.citations],
             "passage": self.passage and asdict(self.passage),
+            "searched": self.searched,
             "timings": asdict(self.timings),
         }
 
@@ -157,6 +160,7 @@ class Answer:
             band=band and Band(band["name"], 0.0, band.get("precision")),
             decline=d.get("decline"),
             passage=Citation(**d["passage"]) if d.get("passage") else None,
+            searched=d.get("searched"),
         )
 
 

@@ -1,7 +1,8 @@
 """OpenAI-compatible chat: `POST /v1/chat/completions` (plain or streamed) and `GET /v1/models`.
 
 The last message is the question; earlier user/assistant turns go to `Pipeline.ask` as
-`history`, which rewrites a follow-up into a standalone question before retrieval.
+`history`, which rewrites a follow-up (and only a follow-up, rag/conversation.py) into a
+standalone question before retrieval; `rag_rewrite: false` searches the user's own words.
 A stream also carries progress: chunks with an empty `delta` and a top-level `rag_stage`
 object (`{"stage": "waiting" | "condensing" | "retrieving" | "reading" | "writing" |
 "checking", ...}`), which OpenAI clients read as empty chunks.
@@ -61,7 +62,8 @@ def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str
 def _judged(answer: Answer) -> dict[str, Any]:
     """The top-level fields beside OpenAI's: citations, and how far to trust the answer."""
     d = answer.to_dict()
-    return {k: d[k] for k in ("citations", "declined", "decline", "confidence", "band", "passage")}
+    keys = ("citations", "declined", "decline", "confidence", "band", "passage", "searched")
+    return {k: d[k] for k in keys}
 
 
 def _usage(answer: Answer) -> dict[str, int]:
@@ -99,6 +101,7 @@ async def chat_completions(
             max_tokens=body.max_tokens,
             temperature=body.temperature,
             on_stage=on_stage,
+            rewrite=body.rag_rewrite,
         )
     )
     meta: dict[str, Any] = {

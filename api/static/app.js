@@ -15,7 +15,8 @@ const STAGES = {
 };
 
 // ---- state: chats in localStorage --------------------------------------------------------
-// chat: {id, title, updated, turns: [{q, final?, searched?, error?, stopped?}]}
+// chat: {id, title, updated, turns: [{q, final?, searched?, own?, error?, stopped?}]}
+// (own: the person asked to search their own words, not the rewritten follow-up)
 let chats = load();
 let current = null;  // the open chat's id
 let running = null;  // {chat, turn, box, controller, why}
@@ -186,6 +187,13 @@ function actions(c, turn, box) {
     row.append(button(label, turn.final ? "regenerate" : "retry", () => {
       if (!running) run(c, turn, box);
     }, "ask this question again"));
+    if (turn.final && turn.searched && turn.searched !== turn.q) {
+      row.append(button("Search my own words", "own-words", () => {
+        if (running) return;
+        turn.own = true;
+        run(c, turn, box);
+      }, `search for “${turn.q}” as typed, not “${turn.searched}”`));
+    }
   }
   box.append(row);
 }
@@ -239,6 +247,7 @@ function showAnswer(c, turn, box) {
     box.append(near);
   }
   if (turn.searched && turn.searched !== turn.q) box.append(el("div", "searched", `searched for: ${turn.searched}`));
+  else if (turn.own) box.append(el("div", "searched", "searched for your own words, as typed"));
   const u = final.usage || {};
   box.append(el("div", "status", statusText(final, u)));
   actions(c, turn, box);
@@ -336,7 +345,7 @@ async function run(c, turn, box) {
     try {
       res = await fetch("/v1/chat/completions", {
         method: "POST", headers: headers(), signal: controller.signal,
-        body: JSON.stringify({ messages, stream: true }),
+        body: JSON.stringify({ messages, stream: true, ...(turn.own ? { rag_rewrite: false } : {}) }),
       });
     } catch (err) {
       if (me.why) throw err;

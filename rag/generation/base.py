@@ -47,14 +47,16 @@ class Generator(ABC):
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        # what the prompts will look like (`expect`); a backend may keep their shared prefix
-        self.expected: tuple[Messages, Messages, Path | None] | None = None
+        # what the prompts will look like (`expect`); a backend may keep their shared prefixes
+        self.expected: list[tuple[Messages, Messages, Path | None]] = []
 
     def expect(self, a: Messages, b: Messages, cache_dir: Path | None = None) -> None:
-        """Say what the answer prompts look like: `a` and `b` are two of them that differ only
-        in their variable part (question, sources). A backend that can keep the evaluated state
-        of the prefix they share does so from the next `stream` on, in `cache_dir` too."""
-        self.expected = (a, b, cache_dir)
+        """Say what one kind of prompt looks like (the answer prompt, the follow-up rewrite):
+        `a` and `b` are two of them that differ only in their variable part (question,
+        sources). A backend that can keep the evaluated state of the prefix they share does
+        so from the next `stream` on, in `cache_dir` too. Each kind is said once."""
+        if (a, b, cache_dir) not in self.expected:
+            self.expected.append((a, b, cache_dir))
 
     @abstractmethod
     def n_ctx(self) -> int:

@@ -3,8 +3,9 @@ llama.cpp (llama-cpp-python), streamed token by token.
 
 Prompts are rendered with the model's own chat template (from the GGUF metadata). llama.cpp
 keeps the KV cache of the previous call; `keep_prefix` (run by `stream` for the prompts the
-caller `expect`s) also keeps the KV state of a fixed prompt prefix (instructions and examples),
-restores it when another prompt ran in between, and saves it to disk so the next process loads it
+caller `expect`s) also keeps the KV state of each kind's fixed prompt prefix (instructions and
+examples: the answer prompt, the follow-up rewrite), restores it when another prompt ran in
+between, and saves it to disk so the next process loads it
 instead of evaluating it again.
 The decline gate is a logits processor (`DeclineGate`) on the reply's first token.
 Does not: batch requests (callers serialise access; see `lock`).
@@ -169,7 +170,9 @@ class LlamaGenerator(Generator):
         )
         self.prefix: list[int] = []  # token ids whose KV state `_state` holds
         self._state = b""
-        self._asked: tuple[str, str, Path | None] | None = None  # keep_prefix's last arguments
+        # every kept prefix (one per prompt kind) and its state; `prefix` is the one in use
+        self._kept: dict[tuple[int, ...], bytes] = {}
+        self._asked: dict[tuple[str, str, Path | None], int] = {}  # keep_prefix's answers
 
     def identity(self) -> str:
         if self._identity is None:
@@ -209,18 +212,21 @@ class LlamaGenerator(Generator):
         previous process saved it (same model file, llama.cpp version and prefix), else
         evaluated and saved. Returns the prefix length in tokens. Hold `lock`."""
         asked = (repr(a), repr(b), cache_dir)
-        if asked == self._asked:  # every question asks again: answer from the last time
-            return len(self.prefix)
+        if asked in self._asked:  # every question asks again: answer from the last time
+            return self._asked[asked]
         ta, tb = (self.tokenize(self.render(m)[0]) for m in (a, b))
         shared = next((i for i, (x, y) in enumerate(zip(ta, tb, strict=False)) if x != y), 0)
         prefix = ta[: max(0, shared - PREFIX_MARGIN)]
         if not prefix:
             return 0
         path = cache_dir / f"prefix-{self._key(prefix)}.kv" if cache_dir else None
-        if prefix != self.prefix and not (path and path.is_file() and self._load(path, prefix)):
+        if tuple(prefix) in self._kept:
+            self.prefix, self._state = prefix, self._kept[tuple(prefix)]
+        elif prefix != self.prefix and not (path and path.is_file() and self._load(path, prefix)):
             self.llm.reset()
             self.llm.eval(prefix)
             self.prefix, self._state = prefix, self._save()
+        self._kept[tuple(prefix)] = self._state
         if path is not None and not path.is_file():
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -229,7 +235,7 @@ class LlamaGenerator(Generator):
                 os.replace(tmp, path)
             except OSError:
                 pass  # a read-only home: the prefix is kept in memory only
-        self._asked = asked
+        self._asked[asked] = len(prefix)
         return len(prefix)
 
     def _key(self, prefix: list[int]) -> str:
@@ -274,6 +280,14 @@ class LlamaGenerator(Generator):
         llm._requires_eval = True  # logits come from the next decode, not the restored state
         return True
 
+    def _use_prefix_of(self, tokens: list[int]) -> None:
+        """Make the longest kept prefix this prompt starts with the one `stream` restores."""
+        starts = [kept for kept in self._kept if tuple(tokens[: len(kept)]) == kept]
+        if starts:
+            best = max(starts, key=len)
+            if list(best) != self.prefix:
+                self.prefix, self._state = list(best), self._kept[best]
+
     def yes_probability(self, messages: Messages) -> float | None:
         """P(yes) of the next reply's first token. Evaluates only what the KV cache does not
         hold yet: after `stream`, the cache holds the prompt and the reply, so a question asked
@@ -315,10 +329,11 @@ class LlamaGenerator(Generator):
         near-tie of the greedy choice: with `fresh`, the reply does not depend on the call before.
         Hold `self.lock` around the whole iteration when several threads share the model.
         """
-        if self.expected is not None:
-            self.keep_prefix(*self.expected)  # at once the first time, then remembered
+        for kind in self.expected:
+            self.keep_prefix(*kind)  # at once the first time, then remembered
         prompt, stops = self.render(messages)
         tokens = self.tokenize(prompt)
+        self._use_prefix_of(tokens)
         stats = stats if stats is not None else Generation()
         stats.prompt_tokens = len(tokens)
         n = len(self.prefix)

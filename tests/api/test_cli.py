@@ -54,8 +54,9 @@ def test_ask_json_prints_exactly_one_object_of_the_documented_shape(home: Path):
     obj = json.loads(done.stdout)  # exactly one JSON document on stdout
     assert set(obj) == {
         *("answer", "declined", "decline", "confidence", "band", "citations", "passage"),
-        "timings",
+        *("searched", "timings"),
     }
+    assert obj["searched"] is None  # one question, no conversation: searched as typed
     assert obj["confidence"] is None or 0.0 <= obj["confidence"] <= 1.0
     assert isinstance(obj["answer"], str) and isinstance(obj["declined"], bool)
     assert set(obj["timings"]) == {
@@ -65,6 +66,7 @@ def test_ask_json_prints_exactly_one_object_of_the_documented_shape(home: Path):
         "prompt_tokens",
         "completion_tokens",
         "check_s",
+        "rewrite_s",
     }
     assert obj["citations"], obj
     for c in obj["citations"]:
@@ -175,3 +177,18 @@ def test_a_model_without_its_calibration_warns_once_and_gives_no_number(home: Pa
     obj = json.loads(done.stdout)
     assert obj["confidence"] is None and obj["band"] is None
     assert obj["timings"]["check_s"] == 0  # nothing weighs the read-back: it is not asked
+
+
+def test_chat_rewrites_a_follow_up_and_bang_searches_the_words_as_typed(home: Path):
+    """`rag chat` (#23): a question that stands alone is searched as typed; a follow-up is
+    rewritten and the line "searched: …" says how; `!` asks it again with the user's words."""
+    done = rag(
+        home,
+        "chat",
+        stdin="What happened at Crocus City Hall in March 2024?\nand how many did it kill?\n!\n",
+    )
+    assert done.returncode == 0, done.stderr
+    searched = [line for line in done.stderr.splitlines() if line.startswith("searched: ")]
+    assert len(searched) == 1, done.stderr  # the follow-up only, not the first or the "!"
+    assert "and how many did it kill?" not in searched[0]
+    assert done.stderr.count("(first token") == 3  # three answers, each with its status line

@@ -68,7 +68,7 @@ def test_ask_embeds_the_question_without_torch(home: Path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert set(json.loads(done.stdout)) == {
         *("answer", "declined", "decline", "confidence", "band", "citations", "passage"),
-        "timings",
+        *("searched", "timings"),
     }
     assert "llama_cpp" in modules and "onnxruntime" in modules
     assert not modules & {"torch", "sentence_transformers", "transformers"}

@@ -6,6 +6,8 @@ at length (greedy decoding, so the same every time): a test can act while it is 
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -175,13 +177,15 @@ def test_the_api_docs_work_offline(server: Server, page):
     assert httpx.get(f"{server.url}/redoc").status_code == 404  # the other CDN page is gone
 
 
-def test_the_follow_up_is_condensed_from_the_last_exchange(server: Server, page):
+def test_only_the_follow_up_is_condensed_and_the_user_may_keep_their_words(server: Server, page):
     """#13.9: "And when did it happen?" after ISKP and Crocus questions was rewritten about
-    ISKP's leader. The page sends only finished turns, and the server condenses from the last
-    exchange; what it searched for is shown with the answer (stage `retrieving`)."""
+    ISKP's leader. #23: every later question was rewritten, whether it needed it or not. The
+    page sends only finished turns; the server rewrites only the follow-up, from its thread;
+    what it searched for is shown with the answer, and a button searches the words as typed."""
     page.goto(server.url)
     ask(page, ISKP)
-    ask(page, CROCUS)
+    _, crocus = ask(page, CROCUS)
+    assert "condensing" not in (crocus.get_attribute("data-stages") or "")  # stands alone
     sent, box = ask(page, "And when did it happen?")
     assert [m["content"] for m in sent if m["role"] == "user"] == [
         ISKP,
@@ -190,6 +194,15 @@ def test_the_follow_up_is_condensed_from_the_last_exchange(server: Server, page)
     ]
     stages = (box.get_attribute("data-stages") or "").split(",")
     assert stages[:2] == ["condensing", "retrieving"], stages
+    assert box.locator(".searched").inner_text().startswith("searched for: ")
+    with page.expect_request("**/v1/chat/completions") as again:
+        box.locator("button.own-words").click()
+    assert json.loads(again.value.post_data or "{}")["rag_rewrite"] is False
+    wait_idle(page)
+    box = page.locator(".msg.assistant").last
+    assert "condensing" not in (box.get_attribute("data-stages") or "")
+    assert box.locator(".searched").inner_text() == "searched for your own words, as typed"
+    assert box.locator("button.own-words").count() == 0
 
 
 def test_a_source_on_the_page_says_its_page_and_section(server: Server, page):

@@ -64,13 +64,42 @@ def test_empty_index_and_bad_questions(pipeline: Pipeline):
         pipeline.ask("why " * 1000)
 
 
-def test_follow_up_is_rewritten_with_the_conversation(essay: Pipeline):
+def test_only_a_follow_up_is_rewritten_and_the_user_may_keep_their_words(essay: Pipeline):
+    """#23: every question after the first was rewritten by the model, "What is ISKP?" into
+    another question. A question that stands alone is now searched as typed, with no model
+    call; a follow-up is rewritten (`searched`), unless the user asks for their own words."""
     history = [
         {"role": "user", "content": "What happened at Crocus City Hall in March 2024?"},
-        {"role": "assistant", "content": "An ISKP attack near Moscow."},
+        {"role": "assistant", "content": "ISKP attacked the Crocus City Hall near Moscow. [1]"},
     ]
-    standalone = essay.condense("How many people did it kill?", history)
-    assert "crocus" in standalone.lower() or "moscow" in standalone.lower(), standalone
+
+    def ask(question: str, **kw) -> tuple[list[tuple[str, dict]], object]:
+        stages: list[tuple[str, dict]] = []
+        answer = essay.ask(
+            question, history=history, on_stage=lambda s, i: stages.append((s, i)), **kw
+        )
+        return stages, answer
+
+    stages, answer = ask("Who leads ISKP?")
+    assert [s for s, _ in stages][0] == "retrieving", stages  # no "condensing": no rewrite
+    assert stages[0][1] == {"question": "Who leads ISKP?", "rewritten": False}
+    assert answer.searched is None and answer.to_dict()["searched"] is None
+    stages, answer = ask("and how many did it kill?")
+    assert stages[0][0] == "condensing" and stages[1][1]["rewritten"], stages
+    assert answer.searched and answer.searched != "and how many did it kill?"
+    assert answer.searched == stages[1][1]["question"]
+    assert 0 < answer.timings.rewrite_s < answer.timings.total_s
+    stages, answer = ask("are you sure?")  # the last question again, with its citations
+    assert stages[0] == (
+        "retrieving",
+        {"question": "What happened at Crocus City Hall in March 2024?", "rewritten": True},
+    ), stages  # no model call
+    stages, answer = ask("and how many did it kill?", rewrite=False)
+    assert stages[0] == (
+        "retrieving",
+        {"question": "and how many did it kill?", "rewritten": False},
+    )
+    assert answer.searched is None
 
 
 def test_prompt_examples_are_opt_in_and_cached_on_disk(essay: Pipeline, embedder, small_generator):
@@ -80,7 +109,8 @@ def test_prompt_examples_are_opt_in_and_cached_on_disk(essay: Pipeline, embedder
     with_examples = Pipeline(settings, embedder=embedder, generator=small_generator)
     answer = with_examples.ask(question)
     assert answer.timings.prompt_tokens > plain.timings.prompt_tokens + 200
-    assert len(list((settings.home / "cache").glob("prefix-*.kv"))) == 2  # one per prompt kind
+    # one per prompt kind: the answer with and without examples, the follow-up rewrite
+    assert len(list((settings.home / "cache").glob("prefix-*.kv"))) == 3
     if not answer.declined:
         _check_citations(with_examples, answer)
 

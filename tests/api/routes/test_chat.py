@@ -82,7 +82,29 @@ def test_multi_turn_follow_up_goes_through(server: Server):
         ],
     )
     assert reply.choices[0].message.content
-    assert isinstance((reply.model_extra or {})["citations"], list)
+    extra = reply.model_extra or {}
+    assert isinstance(extra["citations"], list)
+    assert extra["searched"] != "How many people did it kill?"  # null, or what was searched
+    own = _client(server).chat.completions.create(
+        model="smollm2",
+        max_tokens=48,
+        stream=True,
+        messages=[
+            {"role": "user", "content": "What happened at Crocus City Hall in March 2024?"},
+            {"role": "assistant", "content": "An ISKP attack near Moscow."},
+            {"role": "user", "content": "How many people did it kill?"},
+        ],
+        extra_body={"rag_rewrite": False},  # the user's own words, as the page's button sends
+    )
+    chunks = list(own)
+    stages = [(c.model_extra or {}).get("rag_stage") for c in chunks]
+    stages = [s for s in stages if s and s["stage"] != "waiting"]
+    assert stages[0] == {
+        "stage": "retrieving",
+        "question": "How many people did it kill?",
+        "rewritten": False,
+    }, stages  # no "condensing": not rewritten
+    assert (chunks[-1].model_extra or {})["searched"] is None
 
 
 @pytest.mark.slow

@@ -99,3 +99,28 @@ def test_the_prompts_a_caller_expects_have_their_prefix_kept_by_stream(tmp_path:
     gen.evaluated.clear()
     "".join(gen.stream(answer_messages(QUESTION, SOURCES, EXAMPLES), max_tokens=4, fresh=True))
     assert gen.evaluated[0] == len(prompt) - n  # kept: the prefix is not evaluated again
+
+
+def test_each_kind_of_prompt_keeps_its_own_prefix(tmp_path: Path, reference: str):
+    """#23: a follow-up's rewrite between two answers evaluated its whole prompt (instructions
+    and worked examples) every time, and then the answer prompt's prefix was restored. Each
+    kind now keeps its own: after the first reply, either kind evaluates only its variable part,
+    and the answer is the one the plain path gives."""
+    gen = counting_generator()
+    gen.expect(
+        answer_messages("A?", ["a."], EXAMPLES), answer_messages("B?", ["b."], EXAMPLES), tmp_path
+    )
+    gen.expect(
+        condense_messages("A?", [{"role": "user", "content": "A?"}]),
+        condense_messages("B?", [{"role": "user", "content": "B?"}]),
+        tmp_path,
+    )
+    follow_up = condense_messages("and when?", [{"role": "user", "content": "Where is Etna?"}])
+    rewrite = gen.tokenize(gen.render(follow_up)[0])
+    assert _answer(gen) == reference
+    assert len(list(tmp_path.glob("prefix-*.kv"))) == 2  # both kept, on disk too
+    for _ in range(2):
+        gen.evaluated.clear()
+        "".join(gen.stream(follow_up, max_tokens=4, fresh=True))
+        assert 100 < len(rewrite) - gen.evaluated[0] < len(rewrite)  # its prefix was kept
+        assert _answer(gen) == reference
