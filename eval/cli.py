@@ -61,7 +61,7 @@ def run_conversations(cfg: EvalConfig, out: Console, err: Console) -> None:
         task = bar.add_task("conversations", total=None)
         result = conversations.run(
             cfg,
-            on_record=lambda done, total, _: bar.update(task, completed=done, total=total),
+            on_conversation=lambda done, total: bar.update(task, completed=done, total=total),
             log=lambda m: err.print(m, highlight=False),
         )
     for label, value in conversations.summary_rows(result.report):

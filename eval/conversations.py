@@ -316,7 +316,7 @@ def run(
     settings: Settings | None = None,
     embedder: Any = None,
     generator: Any = None,
-    on_record: Callable[[int, int, Record], None] | None = None,
+    on_conversation: Callable[[int, int], None] | None = None,  # (done, to do)
     log: Callable[[str], None] = lambda m: None,
 ) -> RunResult:
     """Replay the selected conversations not yet in `<out>/records.jsonl`; write the reports."""
@@ -339,7 +339,8 @@ def run(
         for a in load_records(alone_path)
         if a.get("model") == model and a.get("k") == k
     }
-    todo = [c for c in convs if not any(r["conversation"] == c["id"] for r in done.values())]
+    replayed = {r["conversation"] for r in done.values()}
+    todo = [c for c in convs if c["id"] not in replayed]
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
     sets = corpus_sets(convs, cfg.squad_dir)
     pipelines: dict[str, Any] = {}
@@ -360,8 +361,8 @@ def run(
                 done[rec["id"]] = rec
             fh.flush()
             ah.flush()
-            if on_record:
-                on_record(n, len(todo), {"scores": {"correct": True}})
+            if on_conversation:
+                on_conversation(n, len(todo))
     chosen = {c["id"]: c for c in convs}
     records = [r for r in done.values() if r["conversation"] in chosen]
     for r in records:  # today's keys judge every record, old ones too

@@ -133,8 +133,8 @@ def _referring(tokens: list[str]) -> str | None:
                 continue
             return w
         elif w == "that":
-            # "where does it say that?", "in that year", "when was that": not "said that the ..."
-            # "when was that", "was that made public?", "in that year"
+            # "where does it say that?", "was that made public?", "in that year": a pronoun;
+            # not "said that the ..."
             ends = i == 0 or after in {"", "?", "!", ",", "."}
             if (ends or before in PREPOSITIONS | AUX) and after not in DOCUMENT:
                 return w

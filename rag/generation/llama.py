@@ -173,6 +173,7 @@ class LlamaGenerator(Generator):
         # every kept prefix (one per prompt kind) and its state; `prefix` is the one in use
         self._kept: dict[tuple[int, ...], bytes] = {}
         self._asked: dict[tuple[str, str, Path | None], int] = {}  # keep_prefix's answers
+        self._fixed: dict[tuple[str, str], list[int]] = {}  # fixed_prefix's answers
 
     def identity(self) -> str:
         if self._identity is None:
@@ -214,9 +215,7 @@ class LlamaGenerator(Generator):
         asked = (repr(a), repr(b), cache_dir)
         if asked in self._asked:  # every question asks again: answer from the last time
             return self._asked[asked]
-        ta, tb = (self.tokenize(self.render(m)[0]) for m in (a, b))
-        shared = next((i for i, (x, y) in enumerate(zip(ta, tb, strict=False)) if x != y), 0)
-        prefix = ta[: max(0, shared - PREFIX_MARGIN)]
+        prefix = self.fixed_prefix(a, b)
         if not prefix:
             return 0
         path = cache_dir / f"prefix-{self._key(prefix)}.kv" if cache_dir else None
@@ -237,6 +236,15 @@ class LlamaGenerator(Generator):
                 pass  # a read-only home: the prefix is kept in memory only
         self._asked[asked] = len(prefix)
         return len(prefix)
+
+    def fixed_prefix(self, a: Messages, b: Messages) -> list[int]:
+        """The tokens two prompts of one kind share (less PREFIX_MARGIN); computed once."""
+        key = (repr(a), repr(b))
+        if key not in self._fixed:
+            ta, tb = (self.tokenize(self.render(m)[0]) for m in (a, b))
+            shared = next((i for i, (x, y) in enumerate(zip(ta, tb, strict=False)) if x != y), 0)
+            self._fixed[key] = ta[: max(0, shared - PREFIX_MARGIN)]
+        return self._fixed[key]
 
     def _key(self, prefix: list[int]) -> str:
         import llama_cpp
@@ -329,10 +337,12 @@ class LlamaGenerator(Generator):
         near-tie of the greedy choice: with `fresh`, the reply does not depend on the call before.
         Hold `self.lock` around the whole iteration when several threads share the model.
         """
-        for kind in self.expected:
-            self.keep_prefix(*kind)  # at once the first time, then remembered
         prompt, stops = self.render(messages)
         tokens = self.tokenize(prompt)
+        for a, b, cache_dir in self.expected:  # the kind this prompt is, the first time it comes
+            fixed = self.fixed_prefix(a, b)
+            if fixed and tokens[: len(fixed)] == fixed:
+                self.keep_prefix(a, b, cache_dir)
         self._use_prefix_of(tokens)
         stats = stats if stats is not None else Generation()
         stats.prompt_tokens = len(tokens)

@@ -105,7 +105,8 @@ def test_each_kind_of_prompt_keeps_its_own_prefix(tmp_path: Path, reference: str
     """#23: a follow-up's rewrite between two answers evaluated its whole prompt (instructions
     and worked examples) every time, and then the answer prompt's prefix was restored. Each
     kind now keeps its own: after the first reply, either kind evaluates only its variable part,
-    and the answer is the one the plain path gives."""
+    and the answer is the one the plain path gives. A kind's prefix is evaluated when a prompt
+    of that kind first comes, not before."""
     gen = counting_generator()
     gen.expect(
         answer_messages("A?", ["a."], EXAMPLES), answer_messages("B?", ["b."], EXAMPLES), tmp_path
@@ -118,6 +119,8 @@ def test_each_kind_of_prompt_keeps_its_own_prefix(tmp_path: Path, reference: str
     follow_up = condense_messages("and when?", [{"role": "user", "content": "Where is Etna?"}])
     rewrite = gen.tokenize(gen.render(follow_up)[0])
     assert _answer(gen) == reference
+    assert len(list(tmp_path.glob("prefix-*.kv"))) == 1  # a kind is kept when it first comes
+    "".join(gen.stream(follow_up, max_tokens=4))
     assert len(list(tmp_path.glob("prefix-*.kv"))) == 2  # both kept, on disk too
     for _ in range(2):
         gen.evaluated.clear()
