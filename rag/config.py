@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     max_extract_mb: float = Field(
         100.0, gt=0, description="decompressed size of one file's parts, and of its text"
     )
+    max_doc_chars: int = Field(
+        5_000_000,
+        ge=1000,
+        description="characters one document may yield (and at most 10 per byte of the file)",
+    )
     min_support: float = Field(0.5, ge=0.0, le=1.0, description="grounding threshold")
     decline_threshold: float = Field(
         0.5, ge=0.0, le=1.0, description="the model may decline only above this probability"

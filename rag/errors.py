@@ -34,6 +34,10 @@ class DocumentError(RagError):
     """One input document cannot be read (empty, binary, broken, too large, ...)."""
 
 
+class CancelledError(RagError):
+    """The caller went away (an upload whose client hung up); nothing of the work was kept."""
+
+
 class NotFoundError(RagError):
     """A named document is not in the index."""
 

@@ -26,7 +26,7 @@ import numpy as np
 from embeddings import Embedder, export_query_embedder, make_embedder, make_query_embedder
 from rag.config import Settings
 from rag.conversation import asks_for_support, follow_up, keeps_names, thread
-from rag.errors import BadQuestionError, DocumentError
+from rag.errors import BadQuestionError, CancelledError, DocumentError
 from rag.generation.base import Generation, Generator
 from rag.generation.budget import (
     Messages,
@@ -205,7 +205,7 @@ class Pipeline:
 
     def _limits(self) -> Limits:
         s = self.settings
-        return Limits(s.parser_seconds, s.parser_memory_mb, s.max_extract_mb)
+        return Limits(s.parser_seconds, s.parser_memory_mb, s.max_extract_mb, s.max_doc_chars)
 
     def ingest(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
         """Add or update every readable file under `paths`; a bad file is reported, not fatal.
@@ -227,10 +227,24 @@ class Pipeline:
             self._upsert(loaded, report, progress)
         return report
 
-    def ingest_bytes(self, data: bytes, name: str) -> IngestReport:
-        """Ingest one uploaded file; raises `DocumentError` when it cannot be read."""
+    def ingest_bytes(
+        self, data: bytes, name: str, cancelled: Callable[[], bool] | None = None
+    ) -> IngestReport:
+        """Ingest one uploaded file; raises `DocumentError` when it cannot be read.
+
+        `cancelled` (an upload whose client hung up) is polled while the file is read and
+        embedded; once it is true, `CancelledError` is raised and nothing is committed."""
         report = IngestReport()
-        self._upsert([load_bytes(data, name, self._max_bytes(), self._limits())], report)
+        doc = load_bytes(data, name, self._max_bytes(), self._limits(), cancelled)
+        progress: Progress | None = None
+        if cancelled is not None:
+
+            def progress(_what: str, _done: int, _total: int) -> None:
+                if cancelled():
+                    raise CancelledError(f"{name}: the upload was cancelled; nothing was stored")
+
+            progress("reading", 1, 1)
+        self._upsert([doc], report, progress)
         return report
 
     def _upsert(
@@ -266,6 +280,8 @@ class Pipeline:
                 (report.updated if old is not None else report.added).append(doc.source)
             # one embedding pass over every new chunk: long, length-sorted batches
             vectors, sentence_vecs = self._embed([c for _, cs in todo for c in cs], progress)
+            if progress and todo:
+                progress("storing", len(todo), len(todo))  # last chance to cancel: no commit yet
             row = 0
             for info, chunks in todo:  # each document whole or not at all
                 rows = slice(row, row + len(chunks))

@@ -66,8 +66,8 @@ def pdf_double_bomb() -> bytes:
     return pdf(zlib.compress(once, 9), "/Filter [/FlateDecode /FlateDecode]")
 
 
-def docx_bomb(paragraphs: int = 5_000_000) -> bytes:
-    """A real .docx whose body is `paragraphs` empty paragraphs (~75 KB zipped)."""
+def _docx_with_body(body: str) -> bytes:
+    """A real .docx (python-docx's empty one) whose body holds `body` (WordprocessingML)."""
     import docx
 
     buf = io.BytesIO()
@@ -79,10 +79,48 @@ def docx_bomb(paragraphs: int = 5_000_000) -> bytes:
             data = src.read(info)
             if info.filename == "word/document.xml":
                 head, _, tail = data.decode().partition("<w:body>")
-                data = head + "<w:body>" + "<w:p/>" * paragraphs + tail
-                data = data.encode()
+                data = (head + "<w:body>" + body + tail).encode()
             dst.writestr(info.filename, data)
     return out.getvalue()
+
+
+def docx_bomb(paragraphs: int = 5_000_000) -> bytes:
+    """A real .docx whose body is `paragraphs` empty paragraphs (~75 KB zipped)."""
+    return _docx_with_body("<w:p/>" * paragraphs)
+
+
+WORDS = [
+    "harbour",
+    "council",
+    "bridge",
+    "ledger",
+    "orchard",
+    "survey",
+    "tariff",
+    "beacon",
+    "granary",
+    "quarry",
+]
+
+
+def varied_paragraphs(n: int) -> list[str]:
+    """`n` different plain sentences (numbered, words rotating), ~60 characters each."""
+    return [
+        f"Entry {i}: the {WORDS[i % 10]} {WORDS[i // 10 % 10]} report lists "
+        f"{WORDS[i // 100 % 10]} item {i * 7 % 1000}."
+        for i in range(n)
+    ]
+
+
+def docx_text(paragraphs: list[str]) -> bytes:
+    """A real .docx with one Word paragraph per string."""
+    return _docx_with_body("".join(f"<w:p><w:r><w:t>{p}</w:t></w:r></w:p>" for p in paragraphs))
+
+
+def docx_text_bomb(paragraphs: int = 100_000) -> bytes:
+    """A text bomb under every zip rule: ~6 MB of different paragraphs in ~0.3 MB (a part's
+    ratio ~40, under the 200x rule), ~20 characters of text per byte of file."""
+    return docx_text(varied_paragraphs(paragraphs))
 
 
 def hostile_files() -> list[tuple[str, str, bytes]]:
@@ -92,6 +130,7 @@ def hostile_files() -> list[tuple[str, str, bytes]]:
         ("pdf bomb", "bomb.pdf", pdf_bomb()),
         ("pdf double bomb", "bomb2.pdf", pdf_double_bomb()),
         ("docx zip bomb", "bomb.docx", docx_bomb()),
+        ("docx text bomb", "textbomb.docx", docx_text_bomb()),
         ("truncated pdf", "cut.pdf", good[: len(good) // 3]),
         ("png called pdf", "image.pdf", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8),
         ("text called docx", "notes.docx", b"just some words, not a zip"),

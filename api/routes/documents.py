@@ -3,15 +3,18 @@ screen; a cited span with its neighbouring text (`GET /documents/{doc_id}/text`)
 
 An uploaded file's name only labels the document: it must be a plain name (no folders, no
 `..`) and is never used as a path. The bytes go straight to `Pipeline.ingest_bytes`; a file that
-cannot be read is rejected with 4xx and the index is left as it was.
+cannot be read is rejected with 4xx and the index is left as it was. An upload whose client hangs
+up is cancelled (the reader is killed, nothing is committed); one `file` part per request.
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, UploadFile, status
+from fastapi import APIRouter, HTTPException, Query, Request, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PipelineDep, StateDep
@@ -53,8 +56,15 @@ def plain_name(name: str | None) -> str:
     response_model=UploadResult,
     responses=error_responses(400, 413, 415, 422),
 )
-async def upload(file: UploadFile, state: StateDep, pipeline: PipelineDep) -> UploadResult:
+async def upload(
+    file: UploadFile, request: Request, state: StateDep, pipeline: PipelineDep
+) -> UploadResult:
     """Add (or update) one document: .pdf .docx .odt .epub .pptx .xlsx .csv .html .md .txt."""
+    parts = (await request.form()).getlist("file")  # parsed once already, for `file`
+    if len(parts) > 1:
+        raise HTTPException(
+            400, f"{len(parts)} files in one upload; send one `file` part per request"
+        )
     name = plain_name(file.filename)
     limit = int(state.settings.max_upload_mb * 1_000_000)
     data = await file.read(limit + 1)
@@ -64,7 +74,12 @@ async def upload(file: UploadFile, state: StateDep, pipeline: PipelineDep) -> Up
             f"{name} is over the {state.settings.max_upload_mb:g} MB upload limit "
             "(RAG_MAX_UPLOAD_MB); split it or raise the limit",
         )
-    report = await run_in_threadpool(pipeline.ingest_bytes, data, name)
+    gone = threading.Event()
+    work = asyncio.ensure_future(run_in_threadpool(pipeline.ingest_bytes, data, name, gone.is_set))
+    while not (await asyncio.wait({work}, timeout=0.5))[0]:
+        if await request.is_disconnected():
+            gone.set()  # the reader is killed, nothing is committed; the task ends soon
+    report = await work
     kind = "added" if report.added else "updated" if report.updated else "unchanged"
     info = pipeline.store.find(doc_id_for(name))
     if info is None:  # removed by another process meanwhile

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,10 +78,15 @@ def _title(text: str, parts: tuple[Part, ...], suffix: str) -> str:
 
 
 def load_bytes(
-    data: bytes, source: str, max_bytes: int, limits: Limits | None = None
+    data: bytes,
+    source: str,
+    max_bytes: int,
+    limits: Limits | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> LoadedDocument:
     """Read one document from its bytes; `source` names it (and picks the reader). Formats
-    parsed for structure are read in a child process under `limits` (default `Limits()`)."""
+    parsed for structure are read in a child process under `limits` (default `Limits()`),
+    killed when `cancelled()` turns true."""
     suffix = Path(source).suffix.lower()
     if suffix not in SUFFIXES:
         raise DocumentError(
@@ -95,9 +100,9 @@ def load_bytes(
         )
     limits = limits or Limits()
     if suffix in CAGED:
-        blocks = read_caged(data, source, limits)
+        blocks = read_caged(data, source, limits, cancelled)
     else:
-        blocks = read(data, source, limits.extract_bytes)
+        blocks = read(data, source, limits.extract_bytes, limits.max_chars)
     text, parts = assemble(blocks)
     if not text:
         if suffix == ".pdf":

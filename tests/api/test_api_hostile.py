@@ -4,6 +4,8 @@ bad questions while the queue is full. Each gets a clear 4xx (or an answer), nev
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import time
 from pathlib import Path
 
@@ -174,3 +176,36 @@ def test_openapi_documents_the_error_bodies_the_server_sends(server: Server):
                     assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (path, method)
             if method in ("post", "delete"):
                 assert {"400", "403", "422"} <= set(op["responses"]), (path, method)
+
+
+def _cpu_s(server: Server) -> float:
+    """CPU seconds the server process (all its threads) has used so far."""
+    fields = Path(f"/proc/{server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_an_upload_whose_client_hangs_up_is_cancelled_and_nothing_is_stored(server: Server):
+    """Issue 24, row 1: on 2afc696 the upload kept indexing after the client left."""
+    from tests.hostile import docx_text, varied_paragraphs
+
+    data = docx_text(varied_paragraphs(12_000))  # ~700k characters: minutes of embedding
+    body, kind = _multipart("long.docx", data)
+    host, port = server.url.removeprefix("http://").split(":")
+    with server.client() as c:
+        before = c.get("/documents").json()
+        with socket.create_connection((host, int(port))) as s:
+            head = (
+                f"POST /documents HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: {kind}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            )
+            s.sendall(head.encode() + body)
+            time.sleep(4)  # read, and embedding
+        time.sleep(2)  # the next poll sees the hang-up, the next batch stops
+        used = _cpu_s(server)
+        time.sleep(2)
+        busy = _cpu_s(server) - used
+        assert busy < 0.6, f"the server used {busy:.1f} s of CPU in 2 s after the client left"
+        assert c.get("/documents").json() == before
+        ok = c.post("/documents", files={"file": ("after.txt", b"The pier is 40 m long.", "x/y")})
+        assert ok.status_code == 201
+        assert c.delete("/documents/after.txt").status_code == 200

@@ -1,7 +1,7 @@
 """Readers: one module per file format, each turning a file's bytes into `Block`s (headings,
 paragraphs, list items, table rows, code lines, captions) in reading order.
 
-    blocks = read(data, "report.pdf", max_size=100_000_000)
+    blocks = read(data, "report.pdf", max_size=100_000_000, max_chars=5_000_000)
 
 | format | module | library |
 | --- | --- | --- |
@@ -16,7 +16,9 @@ paragraphs, list items, table rows, code lines, captions) in reading order.
 | .xlsx .csv | sheet | openpyxl, csv |
 
 Formats parsed for structure run in a child process with limits (`rag.ingest.cage`); zip-based ones
-are checked for decompression bombs first. Every failure is a `DocumentError` that names the
+are checked for decompression bombs first. The text a file may yield is bounded while it is read
+(`text_limit`: RAG_MAX_DOC_CHARS, and at most CHARS_PER_BYTE characters per byte of the file).
+Every failure is a `DocumentError` that names the
 file and the fix. Must not import the pipeline, the store or the models.
 """
 
@@ -26,7 +28,7 @@ import io
 from pathlib import Path
 
 from rag.errors import DocumentError
-from rag.ingest.readers.blocks import Block
+from rag.ingest.readers.blocks import Block, text_budget
 
 TEXT = {".txt"}
 MARKDOWN = {".md", ".markdown"}
@@ -34,6 +36,10 @@ HTML = {".html", ".htm", ".xhtml"}
 ZIPPED = {".docx", ".odt", ".epub", ".pptx", ".xlsx"}
 SUFFIXES = TEXT | MARKDOWN | HTML | ZIPPED | {".pdf", ".csv"}
 CAGED = HTML | ZIPPED | {".pdf"}  # parsers of structure: run in rag.ingest.cage
+# the real files of eval/realdocs yield at most 2.2 characters per byte of file (a CSV); a .docx
+# of 4.6 MB that yields 87 million characters (19 per byte) is a text bomb
+CHARS_PER_BYTE = 10
+MIN_CHARS = 1_000_000  # a small file may always yield this much
 BOMB_RATIO = 200  # a zip part this many times its compressed size (and over 1 MB) is refused
 _IMPORTS = {
     ".pdf": ("pdfminer.high_level", "pdfminer.layout"),
@@ -97,13 +103,25 @@ def preload(name: str) -> None:
         importlib.import_module(module)
 
 
-def read(data: bytes, name: str, max_size: int) -> list[Block]:
-    """The blocks of one file, read in this process (`rag.ingest.cage` calls it in a child)."""
+def text_limit(size: int, max_chars: int) -> tuple[int, str]:
+    """The characters a file of `size` bytes may yield, and the rule that sets it."""
+    relative = max(MIN_CHARS, CHARS_PER_BYTE * size)
+    if max_chars <= relative:
+        return max_chars, "RAG_MAX_DOC_CHARS"
+    return relative, f"{CHARS_PER_BYTE} characters per byte of this {size:,}-byte file"
+
+
+def read(data: bytes, name: str, max_size: int, max_chars: int = 5_000_000) -> list[Block]:
+    """The blocks of one file, read in this process (`rag.ingest.cage` calls it in a child).
+    Reading stops with a `DocumentError` once the file has yielded more than its
+    `text_limit`."""
     suffix = Path(name).suffix.lower()
     if suffix in ZIPPED:
         check_zip(data, name, max_size)
+    limit, why = text_limit(len(data), max_chars)
     try:
-        blocks = _read(data, name, suffix, max_size)
+        with text_budget(limit, name, why):
+            blocks = _read(data, name, suffix)
     except DocumentError:
         raise
     except (KeyError, ValueError, TypeError, AttributeError, IndexError, OSError) as exc:
@@ -116,11 +134,11 @@ def read(data: bytes, name: str, max_size: int) -> list[Block]:
     return blocks
 
 
-def _read(data: bytes, name: str, suffix: str, max_size: int) -> list[Block]:
+def _read(data: bytes, name: str, suffix: str) -> list[Block]:
     from rag.ingest.readers import docx, epub, html, markdown, odt, pdf, pptx, sheet, text
 
     if suffix == ".pdf":
-        return pdf.read(data, name, max_size)
+        return pdf.read(data, name)
     if suffix == ".docx":
         return docx.read(data)
     if suffix == ".odt":
@@ -141,4 +159,4 @@ def _read(data: bytes, name: str, suffix: str, max_size: int) -> list[Block]:
     return text.read(decoded)
 
 
-__all__ = ["Block", "CAGED", "SUFFIXES", "check_zip", "decode", "preload", "read"]
+__all__ = ["Block", "CAGED", "SUFFIXES", "check_zip", "decode", "preload", "read", "text_limit"]

@@ -8,13 +8,20 @@ read with its header), code (one line of preformatted text), caption, margin (a 
 header, footer or page number). `page` is 1-based where
 the format has pages (PDF pages, PPTX slides), else 0. Readers collapse blank space inside a
 block, so a document's text is its blocks joined by newlines (`rag.ingest.documents.assemble`).
+Every block is charged to the text budget of the file being read (`text_budget`), so a reader
+stops as soon as a file yields more text than it may, not after it has made all of it.
 Does not: keep fonts, positions or links.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+
+from rag.errors import DocumentError
 
 KINDS = ("heading", "paragraph", "item", "row", "code", "caption", "margin")
 PROSE = frozenset({"paragraph", "item", "caption"})  # split into sentences; others stay whole
@@ -28,6 +35,57 @@ class Block:
     text: str
     level: int = 0
     page: int = 0
+
+    def __post_init__(self) -> None:
+        budget = _BUDGET.get()
+        if budget is not None:
+            budget.take(len(self.text) + 1)
+
+
+class TextBudget:
+    """The characters one file may still yield; `take` raises `DocumentError` past them."""
+
+    def __init__(self, limit: int, name: str, why: str) -> None:
+        self.limit, self.name, self.why, self.used = limit, name, why, 0
+
+    def take(self, chars: int) -> None:
+        self.used += chars
+        if self.used > self.limit:
+            raise DocumentError(
+                f"{self.name}: its text is over {self.limit:,} characters ({self.why}); "
+                "a text bomb, or split the document or raise the limit"
+            )
+
+
+_BUDGET: ContextVar[TextBudget | None] = ContextVar("text_budget", default=None)
+
+
+@contextmanager
+def text_budget(limit: int, name: str, why: str) -> Iterator[TextBudget]:
+    """Charge every `Block` made inside to one budget of `limit` characters."""
+    budget = TextBudget(limit, name, why)
+    token = _BUDGET.set(budget)
+    try:
+        yield budget
+    finally:
+        _BUDGET.reset(token)
+
+
+def charge(chars: int) -> None:
+    """Charge text that is not a `Block` yet (a PDF's text boxes) to the current budget."""
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.take(chars)
+
+
+@contextmanager
+def uncharged() -> Iterator[None]:
+    """Blocks remade from blocks already charged (a joined paragraph) are not charged again."""
+    token = _BUDGET.set(None)
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
 
 
 def squash(text: str) -> str:
@@ -84,7 +142,8 @@ def join_continued(blocks: list[Block]) -> list[Block]:
             and not END.search(last.text)
             and b.text[:1].islower()
         ):
-            out[i] = Block(last.kind, join_lines([last.text, b.text]), last.level, last.page)
+            with uncharged():
+                out[i] = Block(last.kind, join_lines([last.text, b.text]), last.level, last.page)
             continue
         out.append(b)
     return out

@@ -21,7 +21,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.errors import DocumentError
-from rag.ingest.readers.blocks import END, Block, join_continued, join_lines, squash
+from rag.ingest.readers.blocks import (
+    END,
+    Block,
+    charge,
+    join_continued,
+    join_lines,
+    squash,
+    uncharged,
+)
 
 BULLET = re.compile(r"^(?:[•◦▪▫●○■□‣⁃∙·*–—-]|\(?\d{1,2}[.)]|\(?[a-z][.)]|\([ivx]+\))\s+")
 LONE_BULLET = re.compile(r"[•◦▪▫●○■□‣⁃∙·*–—-]")
@@ -82,12 +90,11 @@ def _text_boxes(container: Any) -> Iterator[Any]:
             yield from _text_boxes(element)
 
 
-def _boxes(data: bytes, max_text: int, name: str) -> list[_Box]:
+def _boxes(data: bytes) -> list[_Box]:
     from pdfminer.high_level import extract_pages
     from pdfminer.layout import LAParams
 
     boxes: list[_Box] = []
-    size = 0
     params = LAParams(all_texts=True)  # text inside figures (an embedded page, a diagram) too
     for number, page in enumerate(extract_pages(io.BytesIO(data), laparams=params), 1):
         height = max(page.height, 1.0)
@@ -97,12 +104,7 @@ def _boxes(data: bytes, max_text: int, name: str) -> list[_Box]:
                 continue
             top, bottom = 1 - element.y1 / height, 1 - element.y0 / height
             boxes.append(_Box(number, lines, element.x0, element.x1, top, bottom))
-            size += sum(len(ln.text) for ln in lines)
-            if size > max_text:
-                raise DocumentError(
-                    f"{name}: its text would be over {max_text / 1e6:g} MB (RAG_MAX_EXTRACT_MB); "
-                    "split the document or raise the limit"
-                )
+            charge(sum(len(ln.text) + 1 for ln in lines))  # stops a text bomb page by page
     return boxes
 
 
@@ -213,13 +215,13 @@ def _check(data: bytes, start: int, name: str, depth: int) -> None:
         _check(inner, 0, name, depth + 1)
 
 
-def read(data: bytes, name: str, max_text: int) -> list[Block]:
+def read(data: bytes, name: str) -> list[Block]:
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfminer.psexceptions import PSException
 
     check_streams(data, name)
     try:
-        boxes = _boxes(data, max_text, name)
+        boxes = _boxes(data)
     except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise DocumentError(
             f"{name}: broken PDF ({exc.__class__.__name__}: {exc}); re-export it or give a "
@@ -237,6 +239,11 @@ def read(data: bytes, name: str, max_text: int) -> list[Block]:
         },
         reverse=True,
     )
+    with uncharged():  # the boxes' text was charged as it was read
+        return _blocks(boxes, margins, body, big)
+
+
+def _blocks(boxes: list[_Box], margins: set[int], body: float, big: list[float]) -> list[Block]:
     blocks: list[Block] = []
     for i, box in enumerate(boxes):
         text = box.text

@@ -45,3 +45,28 @@ def test_the_reader_is_this_project_s_whatever_folder_it_is_called_from(tmp_path
     monkeypatch.chdir(tmp_path)
     blocks = read_caged(b"<p>Real text.</p>", "page.html", Limits())
     assert [b.text for b in blocks] == ["Real text."]
+
+
+def test_a_text_bomb_under_every_zip_rule_is_refused_while_it_is_read():
+    """Issue 24, row 1: a .docx of different paragraphs (ratio ~40, under the 200x rule, ~20
+    characters per byte) was read whole; 2afc696 returned all 6 million characters."""
+    from rag.ingest.documents import load_bytes
+    from tests.hostile import docx_text_bomb
+
+    with pytest.raises(DocumentError, match=r"over 5,000,000 characters \(RAG_MAX_DOC_CHARS"):
+        load_bytes(docx_text_bomb(), "textbomb.docx", 10**9, Limits())
+
+
+def test_the_text_a_file_may_yield_is_bounded_by_its_size_and_the_setting():
+    from rag.ingest import readers
+
+    header = ",".join(f"a rather long column name number {i}" for i in range(50))
+    wide = (header + "\n" + "\n".join(",".join("1" * 50) for _ in range(2500))).encode()
+    assert len(wide) < 400_000  # ~1,800 characters of text per 150-byte row
+    with pytest.raises(DocumentError, match=r"10 characters per byte of this [\d,]+-byte file"):
+        readers.read(wide, "wide.csv", 10**9)
+    assert readers.read(wide[:20_000], "wide.csv", 10**9)  # a small file may yield 1M
+    page = text_pdf("The pier at Ellen Bay is forty metres long. " * 60)
+    with pytest.raises(DocumentError, match=r"over 2,000 characters \(RAG_MAX_DOC_CHARS"):
+        read_caged(page, "pier.pdf", Limits(max_chars=2000))
+    assert read_caged(page, "pier.pdf", Limits(max_chars=20_000))
