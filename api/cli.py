@@ -383,11 +383,14 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
 ) -> None:
-    """Serve the chat page and the HTTP API (OpenAI-compatible) on the default index and model."""
+    """Serve the chat page and the HTTP API (OpenAI-compatible) on the default index and model.
+
+    Ctrl-C or SIGTERM stops it after the requests in flight, with exit code 0."""
     with errors_to_exit():
         import uvicorn
 
         from api import resident
+        from api.http11 import Http11
         from api.main import create_app
         from api.security import serve_warnings
 
@@ -398,11 +401,34 @@ def serve(
             err.print(f"[yellow]warning:[/yellow] {note}", highlight=False)
         err.print(f"[dim]serving http://{host}:{port}/ (API docs at /docs)[/dim]", highlight=False)
         app = create_app(settings)
-        announced = resident.announce(settings, host, port)  # `rag ask` finds this server
+        announced = None
+        _exit_on_sigterm()
         try:
-            uvicorn.run(app, host=host, port=port, log_level="info")
+            announced = resident.announce(settings, host, port)  # `rag ask` finds this server
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                log_level="info",
+                http=Http11,  # 431 for oversized headers, words for unreadable requests
+                h11_max_incomplete_event_size=settings.max_header_bytes,
+            )
         finally:
             resident.withdraw(announced)
+
+
+def _exit_on_sigterm() -> None:
+    """Make SIGTERM (`kill`, systemd, `docker stop`) end `rag serve` with exit code 0 and its
+    `finally` blocks run. uvicorn catches the signal itself, finishes the requests in flight,
+    then raises it again with the handler it found: Python's default would kill the process
+    there (exit 143, `<RAG_HOME>/serve.json` left behind). SIGINT (Ctrl-C) already ended this
+    way (`uvicorn.run` swallows the KeyboardInterrupt it raises again) and is left alone."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise typer.Exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 @dataclass(frozen=True)

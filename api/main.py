@@ -4,8 +4,9 @@ The index and the model load once, in a thread after startup: /healthz answers a
 /readyz (and every route that needs the model) says 503 until loading is done.
 Errors become `{"detail": "..."}` with a 4xx status (a `RagError` carries its own status);
 the OpenAPI description says so for every route (`api.schemas.ErrorOut`).
-Middleware, outermost first: `api.security.BrowserGuard` (Host, cross-origin writes, security
-headers), CORS (only with RAG_CORS_ORIGINS), `api.limits.BodyLimit`.
+Middleware, outermost first: `api.http11.HeadAsGet` (HEAD answered as GET, without the body),
+`api.security.BrowserGuard` (Host, repeated headers, cross-origin writes, security headers),
+CORS (only with RAG_CORS_ORIGINS), `api.limits.BodyLimit`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.deps import require_key
 from api.errors import http_status
+from api.http11 import HeadAsGet
 from api.limits import BodyLimit
 from api.queue import ClientGoneError
 from api.routes import ask, chat, documents, health, page
@@ -81,6 +83,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.add_middleware(
         BrowserGuard, allowed_hosts=settings.allowed_hosts, cors_origins=settings.cors_origins
     )
+    app.add_middleware(HeadAsGet)
     _add_error_handlers(app)
     app.include_router(health.router, responses=error_responses(400))
     app.include_router(page.router)
@@ -144,5 +147,7 @@ def _plain(errors: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def app_from_env() -> FastAPI:
-    """For `uvicorn --factory api.main:app_from_env`."""
+    """For `uvicorn --factory api.main:app_from_env`; add `--http api.http11:Http11` (and
+    `--h11-max-incomplete-event-size`, RAG_MAX_HEADER_BYTES's default 16384) for what
+    `rag serve` answers to oversized or unreadable requests."""
     return create_app(Settings())

@@ -2,7 +2,11 @@
 
 - Host: a request whose `Host` header is not in RAG_ALLOWED_HOSTS (default: the loopback names)
   gets 400. A page on a rebinding domain (evil.example resolving to 127.0.0.1) sends its own
-  name as Host, so it never reaches the API.
+  name as Host, so it never reaches the API. The header is parsed strictly (`parse_host`): a
+  value that is not `name[:port]` or `[IPv6][:port]` (userinfo, a bad port, text after the
+  port or the `]`, spaces, nothing) gets 400 too, also with RAG_ALLOWED_HOSTS=*.
+- Repeated headers: two `Host`, `Origin` or `Sec-Fetch-Site` headers get 400 (two copies could
+  say different things to different readers; which one counts is not guessed).
 - Cross-site writes: a POST/PUT/PATCH/DELETE that a browser sends from another origin (its
   `Origin` is not the server's own, nor one in RAG_CORS_ORIGINS; or `Sec-Fetch-Site` says
   cross-site / same-site) gets 403, also when no API key is set. Clients that are not browsers
@@ -17,6 +21,7 @@ CORSMiddleware does, only when RAG_CORS_ORIGINS is set), or terminate TLS.
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,6 +34,9 @@ CSP = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+SINGLE = {b"host": "Host", b"origin": "Origin", b"sec-fetch-site": "Sec-Fetch-Site"}
+# RFC 3986's host [":" port], with reg-name cut to what browsers send (IDNs arrive as xn--)
+HOST = re.compile(r"(?:\[(?P<ip6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._-]+))(?::(?P<port>[0-9]{1,5}))?")
 HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
@@ -37,13 +45,44 @@ HEADERS = [
 
 
 def host_name(host: str) -> str:
-    """`127.0.0.1:8000` -> `127.0.0.1`, `[::1]:8000` -> `::1`, `Example.org.` -> `example.org`."""
+    """`127.0.0.1:8000` -> `127.0.0.1`, `[::1]:8000` -> `::1`, `Example.org.` -> `example.org`.
+
+    Lenient, for names from settings and `--host` (a bare `::1` stays `::1`); a Host header
+    goes through `parse_host`."""
     host = host.strip().lower()
     if host.startswith("["):
         return host[1 : host.find("]")] if "]" in host else host
     if host.count(":") == 1:
         host = host.split(":", 1)[0]
     return host.rstrip(".")
+
+
+def parse_host(value: str) -> str | None:
+    """The name a Host header asks for, as `host_name` gives it, or None when the value is not
+    exactly `name[:port]` or `[IPv6 address][:port]` with a port of 1-65535.
+
+    >>> [parse_host(h) for h in ("127.0.0.1:8000", "[::1]", "LocalHost.", "a@b", "[::1]x")]
+    ['127.0.0.1', '::1', 'localhost', None, None]
+
+    Not `urllib.parse.urlsplit("//" + value)`: it reads `[::1]x` as `::1` and `a b` as a name.
+    """
+    m = HOST.fullmatch(value.lower())
+    if m is None or (m["port"] is not None and not 0 < int(m["port"]) <= 65535):
+        return None
+    if m["ip6"] is not None:
+        try:
+            ipaddress.IPv6Address(m["ip6"])
+        except ValueError:
+            return None
+        return m["ip6"]
+    return m["name"].rstrip(".") or None
+
+
+def repeated(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The first of `Host`, `Origin`, `Sec-Fetch-Site` that `headers` (ASGI: lower-case names)
+    carry more than once, or None."""
+    names = [k for k, _ in headers if k in SINGLE]
+    return next((SINGLE[k] for k in names if names.count(k) > 1), None)
 
 
 def is_loopback(host: str) -> bool:
@@ -98,8 +137,18 @@ class BrowserGuard:
         await self.app(scope, receive, with_headers)
 
     def _refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str] | None:
+        twice = repeated(scope["headers"])
+        if twice is not None:
+            return 400, f"the request has more than one {twice} header; send it once"
         host = headers.get("host", "")
-        if not self.any_host and host_name(host) not in self.hosts:
+        name = parse_host(host)
+        if name is None:
+            return 400, (
+                f"bad Host header {host!r}: send a name or address with an optional port, "
+                f"like 127.0.0.1:8000 or [::1]:8000; the names this server answers are in "
+                "RAG_ALLOWED_HOSTS"
+            )
+        if not self.any_host and name not in self.hosts:
             return 400, (
                 f"unknown Host {host!r}: this server answers only "
                 f"{', '.join(sorted(self.hosts))}; add the name to RAG_ALLOWED_HOSTS"

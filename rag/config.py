@@ -140,6 +140,12 @@ class Settings(BaseSettings):
     api_key: str | None = Field(None, description="when set, the API needs `Bearer <key>`")
     max_queue: int = Field(8, ge=1, le=256, description="requests waiting for or using the model")
     max_body_bytes: int = Field(1_000_000, ge=1024, description="largest JSON request body")
+    max_header_bytes: int = Field(
+        16_384,
+        ge=1024,
+        le=1_048_576,
+        description="largest request line plus headers (cookies included); larger gets 431",
+    )
     max_upload_mb: float = Field(20.0, gt=0, description="largest uploaded document")
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         ["127.0.0.1", "localhost", "::1"],

@@ -309,6 +309,23 @@ class Pipeline:
             )
         return q
 
+    def check_fits(self, question: str) -> None:
+        """`BadQuestionError` when `question` (as `check_question` returns it) cannot fit the
+        answer model's context window with the instructions, a short source and a short reply:
+        the refusal `ask` would give, given before the question waits for the model.
+
+        Safe while another thread generates with the same model: it only renders the prompt and
+        counts its tokens (llama.cpp's tokenizer reads the vocabulary, never the context: "The
+        API is thread-safe", llama.h); a model server is asked over its own connection. Does
+        not: check the history (it is cut to fit) or take `generator.lock`."""
+        examples = EXAMPLES if self.settings.prompt_examples else ()
+        check_question_fits(
+            question,
+            lambda q, sources: answer_messages(q, sources, examples),
+            self._count,
+            self.generator.n_ctx(),
+        )
+
     def _count(self, messages: Messages) -> int:
         """Tokens of a chat as the answer model sees it."""
         return self.generator.count(messages)

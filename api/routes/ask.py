@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from sse_starlette.sse import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import PipelineDep, QueueDep
 from api.queue import Event, Job
@@ -29,6 +30,7 @@ router = APIRouter(tags=["ask"])
 async def ask(body: AskRequest, request: Request, pipeline: PipelineDep, queue: QueueDep) -> Any:
     """Answer one question from the index; every sentence is cited and checked."""
     question = pipeline.check_question(body.question)  # a bad one never takes a queue slot
+    await run_in_threadpool(pipeline.check_fits, question)  # nor one the model cannot read
     job = queue.start(lambda on_token, _: pipeline.ask(question, k=body.k, on_token=on_token))
     if not body.stream:
         answer = await job.result(request.is_disconnected)

@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from sse_starlette.sse import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import PipelineDep, QueueDep, StateDep
 from api.queue import Event, Job
@@ -93,6 +94,7 @@ async def chat_completions(
     """Answer the last user message from the indexed documents, with citations."""
     question, history = split_messages(body.messages)
     question = pipeline.check_question(question)  # a bad one never takes a queue slot
+    await run_in_threadpool(pipeline.check_fits, question)  # nor one the model cannot read
     job = queue.start(
         lambda on_token, on_stage: pipeline.ask(
             question,

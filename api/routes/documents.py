@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import unicodedata
 from pathlib import Path
 from typing import Annotated
 
@@ -28,16 +29,21 @@ router = APIRouter(prefix="/documents", tags=["documents"])
 
 
 def plain_name(name: str | None) -> str:
-    """The upload's file name if it is a plain one (`report.pdf`), else 400."""
+    """The upload's file name if it is a plain one (`report.pdf`), else 400 (415 for a type that
+    cannot be read). Refused: folders, `..`, over 255 characters, and any control character
+    (Unicode category Cc: C0, DEL, C1) or invisible format character (Cf: bidi overrides and
+    isolates, zero-width spaces and joiners, BOM, ...), which can make `txt.exe` show as
+    `exe.txt`; the refusal names the character."""
     if not name or not name.strip():
         raise HTTPException(400, "the upload has no file name; send it like report.pdf")
-    bad = (
-        "/" in name
-        or "\\" in name
-        or name in {".", ".."}
-        or any(ord(ch) < 32 for ch in name)
-        or len(name) > 255
-    )
+    hidden = hidden_character(name)
+    if hidden:
+        raise HTTPException(
+            400,
+            f"bad file name {name!r}: it contains {hidden}, an invisible control or formatting "
+            "character; rename the file without it",
+        )
+    bad = "/" in name or "\\" in name or name in {".", ".."} or len(name) > 255
     if bad:
         raise HTTPException(
             400, f"bad file name {name!r}: use a plain name like report.pdf, without folders"
@@ -48,6 +54,19 @@ def plain_name(name: str | None) -> str:
             f"{name}: unsupported type; upload one of {', '.join(sorted(SUFFIXES))}",
         )
     return name
+
+
+def hidden_character(name: str) -> str | None:
+    """The first control or format character in `name` as "U+202E RIGHT-TO-LEFT OVERRIDE"
+    (controls have no Unicode name: "U+0007 (a control character)"), or None.
+
+    >>> hidden_character("report\\u202etxt.exe"), hidden_character("r\\x07.txt")
+    ('U+202E RIGHT-TO-LEFT OVERRIDE', 'U+0007 (a control character)')
+    """
+    for ch in name:
+        if unicodedata.category(ch) in ("Cc", "Cf"):
+            return f"U+{ord(ch):04X} {unicodedata.name(ch, '(a control character)')}"
+    return None
 
 
 @router.post(

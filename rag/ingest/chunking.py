@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from rag.ingest.injection import flag_sentences
+from rag.ingest.injection import flag_sentences, verdicts
 from rag.ingest.readers.blocks import PROSE, Part
 from rag.ingest.readers.text import kind_of
 from rag.text import Span, split_sentences
@@ -131,6 +131,7 @@ def chunk_document(
             units.append(_Unit(title, group, [kind] * len(group), [page] * len(group)))
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
+    reasons = verdicts(text, [span for unit in units for span in unit.spans])
     for unit in units:
         title, spans = unit.title, unit.spans
         start, end = spans[0][0], spans[-1][1]
@@ -148,7 +149,7 @@ def chunk_document(
                 start=start,
                 end=end,
                 sentences=tuple(spans),
-                flagged=flag_sentences(text, spans),
+                flagged=flag_sentences(text, spans, reasons),
                 kinds=tuple(unit.kinds),
                 pages=tuple(unit.pages),
             )

@@ -171,19 +171,37 @@ def rule_reason(sentence: str) -> str | None:
 _SPEAKERS = frozenset(["i", "we", "they", "he", "she", "thank", "thanks"])
 
 
-def flag_sentences(text: str, spans: list[Span] | tuple[Span, ...]) -> tuple[int, ...]:
-    """Indices of the flagged sentences among `spans` (offsets into `text`). A role marker
-    flags its sentence and the rest of its line (one turn of a planted conversation)."""
+def verdicts(text: str, spans: list[Span]) -> dict[Span, str | None]:
+    """Each span's reason (rules, then the classifier) in one pass over a whole document: the
+    classifier is run once on all its sentences, not once per chunk."""
     from rag.ingest.planted import planted
 
-    sentences = [plain(text[a:b]) for a, b in spans]
+    unique = list(dict.fromkeys(spans))
+    sentences = [plain(text[a:b]) for a, b in unique]
     learned = planted(sentences)
+    return {
+        span: rule_reason(s) or _learned(s, hit)
+        for span, s, hit in zip(unique, sentences, learned, strict=True)
+    }
+
+
+def flag_sentences(
+    text: str,
+    spans: list[Span] | tuple[Span, ...],
+    reasons: dict[Span, str | None] | None = None,
+) -> tuple[int, ...]:
+    """Indices of the flagged sentences among `spans` (offsets into `text`). A role marker
+    flags its sentence and the rest of its line (one turn of a planted conversation).
+    `reasons`: `verdicts` already computed for these spans (else computed here)."""
+    spans = list(spans)
+    if reasons is None or not all(s in reasons for s in spans):
+        reasons = verdicts(text, spans)
     flagged: list[int] = []
     turn = False
     for i, (start, _end) in enumerate(spans):
         if i and "\n" in text[spans[i - 1][1] : start]:
             turn = False  # a new line ends the planted turn
-        reason = rule_reason(sentences[i]) or _learned(sentences[i], learned[i])
+        reason = reasons[spans[i]]
         if reason == "role marker":
             turn = True
         if reason or turn:

@@ -97,6 +97,21 @@ def stop_server(server: Server) -> None:
         server.proc.wait()
 
 
+def raw_request(server: Server, head: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send `head` (request line, headers, blank line: bytes as given, nothing checked) and
+    read the answer to the end: (status, headers with lower-case names, body)."""
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall(head)
+        reply = b""
+        while chunk := s.recv(65536):
+            reply += chunk
+    top, _, body = reply.partition(b"\r\n\r\n")
+    status, *lines = top.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines)}
+    return int(status.split()[1]), headers, body
+
+
 def run_async(coro: Any) -> Any:
     """`asyncio.run(coro)` in a thread of its own: the session's browser (playwright's sync API)
     keeps an event loop running in the main thread, where `asyncio.run` refuses to start."""

@@ -44,6 +44,19 @@ def test_page_is_self_contained(server: Server):
         assert not re.search(r"<script>|<style>| style=| on[a-z]+=", text)  # nothing inline
 
 
+def test_head_is_answered_wherever_get_is(server: Server):
+    """Same status and headers as GET (Content-Length too), no body; 405 where GET is."""
+    same = ("content-type", "content-length", "etag", "allow", "content-security-policy")
+    with server.client() as c:
+        for path in ("/", "/healthz", "/documents", "/static/app.js", "/docs", "/ask"):
+            get, head = c.get(path), c.head(path)
+            assert head.status_code == get.status_code, (path, head.status_code)
+            assert head.content == b"", path
+            for name in same:
+                assert head.headers.get(name) == get.headers.get(name), (path, name)
+        assert c.head("/ask").status_code == 405 and c.head("/healthz").status_code == 200
+
+
 def test_bad_json_and_bad_fields_are_4xx_with_a_clear_detail(server: Server):
     with server.client() as c:
         bad = c.post("/ask", content=b'{"question": ', headers={"content-type": "application/json"})

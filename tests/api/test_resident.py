@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from api import resident
@@ -178,3 +179,22 @@ def test_rag_ask_on_a_terminal_streams_from_the_server(served: Server):
     assert os.waitstatus_to_exitcode(status) == 0, shown[-2000:]
     assert _asks(served) == before + 1  # the server answered, streamed
     assert "July 2023" in shown and "Sources" in shown
+
+
+def test_sigterm_stops_rag_serve_with_exit_0_and_removes_serve_json(tmp_path: Path):
+    """`kill`, systemd and `docker stop` send SIGTERM: the server finishes and exits 0, and
+    `rag ask` finds no discovery file pointing at a dead process (uvicorn re-raised the signal
+    after its shutdown: exit 143, serve.json left behind)."""
+    import signal
+
+    srv = start_server(tmp_path / "home", tmp_path / "server.log")  # an empty index: no copy
+    try:
+        assert (srv.home / resident.FILE).is_file()
+        assert httpx.get(f"{srv.url}/healthz").status_code == 200
+        srv.proc.send_signal(signal.SIGTERM)
+        code = srv.proc.wait(timeout=60)
+    finally:
+        stop_server(srv)
+    assert code == 0, srv.log.read_text()[-2000:]
+    assert not (srv.home / resident.FILE).exists()
+    assert "Finished server process" in srv.log.read_text()

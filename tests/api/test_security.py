@@ -3,18 +3,20 @@ default (on when configured), and the warning for a server reachable beyond loop
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.security import serve_warnings
 from rag.config import Settings
-from tests.api.server import Server, _free_port
+from tests.api.server import Server, _free_port, raw_request
 
 NOTE = b"Harbour notes\nThe lighthouse at Port Ellen was built in 1832.\n"
 
@@ -44,6 +46,67 @@ def test_an_unknown_host_header_is_refused(server: Server):
         rebound = c.get("/documents", headers={"host": f"evil.example:{port}"})
         assert rebound.status_code == 400 and "RAG_ALLOWED_HOSTS" in rebound.json()["detail"]
         assert c.get("/healthz", headers={"host": f"localhost:{port}"}).status_code == 200
+
+
+def _get(server: Server, *headers: bytes) -> tuple[int, dict[str, str], bytes]:
+    """GET /healthz with exactly these header lines (and Connection: close)."""
+    return raw_request(
+        server, b"\r\n".join([b"GET /healthz HTTP/1.1", *headers, b"Connection: close", b"", b""])
+    )
+
+
+def test_a_malformed_host_header_is_refused(server: Server):
+    port = server.url.rsplit(":", 1)[1].encode()
+    for host in (
+        b"127.0.0.1:" + port + b"@evil.example",  # read as evil.example by some parsers
+        b"user:pw@127.0.0.1:" + port,
+        b"127.0.0.1:8x",
+        b"127.0.0.1:99999",
+        b"127.0.0.1:0",
+        b"[::1]x",
+        b"[::1]:80x",
+        b"[evil.example]",
+        b"127.0.0.1 :" + port,
+        b"local host",
+        b"",
+    ):
+        status, headers, body = _get(server, b"Host: " + host)
+        assert status == 400, (host, status, body)
+        detail = json.loads(body)["detail"]
+        assert "bad Host header" in detail and "RAG_ALLOWED_HOSTS" in detail, (host, detail)
+        assert headers["x-content-type-options"] == "nosniff"
+    for host in (b"127.0.0.1", b"127.0.0.1:" + port, b"localhost", b"[::1]:" + port, b"[::1]"):
+        assert _get(server, b"Host: " + host)[0] == 200, host
+
+
+def test_a_repeated_host_origin_or_sec_fetch_site_header_is_refused(server: Server):
+    host = b"Host: 127.0.0.1"
+    for name, first, second in (
+        (b"Host", b"127.0.0.1", b"evil.example"),
+        (b"Origin", b"http://evil.example", server.url.encode()),  # the last one used to win
+        (b"Sec-Fetch-Site", b"cross-site", b"same-origin"),
+    ):
+        lines = [host] if name != b"Host" else []
+        status, _, body = _get(server, *lines, name + b": " + first, name + b": " + second)
+        assert status == 400, (name, status, body)
+        detail = json.loads(body)["detail"]
+        assert name.decode() in detail and ("more than one" in detail or "multiple" in detail)
+    with server.client() as c:  # a write with two Origin headers changes nothing either
+        two = [("origin", "http://evil.example"), ("origin", server.url)]
+        r = c.delete("/documents/nothing-here", headers=two)
+        assert r.status_code == 400 and "Origin" in r.json()["detail"]
+
+
+def test_an_oversized_request_head_gets_431_not_a_reset(server: Server):
+    """The limit is RAG_MAX_HEADER_BYTES (16 KiB here): over it, 431 with the setting's name,
+    whether the head comes in one piece or is still arriving; under it, an answer."""
+    for size in (17_000, 200_000):
+        status, headers, body = _get(server, b"Host: 127.0.0.1", b"X-Big: " + b"a" * size)
+        assert status == 431, (size, status, body)
+        assert headers["connection"] == "close"
+        assert "RAG_MAX_HEADER_BYTES" in json.loads(body)["detail"]
+    assert _get(server, b"Host: 127.0.0.1", b"X-Big: " + b"a" * 15_000)[0] == 200
+    assert httpx.get(f"{server.url}/healthz").status_code == 200
 
 
 def test_cross_origin_writes_are_refused_and_same_origin_ones_pass(server: Server):
