@@ -17,7 +17,7 @@ CORPUS := corpus/afghanistan-counterterrorism-mei-2024.txt
 INDEX := .rag/index/CURRENT
 Q ?= Who leads ISKP?
 
-.PHONY: install rebuild-llama smoke models index ask chat test test-fast lint serve chromium screenshots eval eval-clapnq eval-squad eval-conversations planted eval-planted calibrate bench clean help
+.PHONY: install rebuild-llama smoke models index ask chat test test-fast lint serve chromium screenshots eval eval-clapnq eval-squad eval-conversations eval-contradictions planted eval-planted calibrate bench clean help
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -98,10 +98,16 @@ eval-squad: $(SMOKE_STAMP) ## SQuAD 2.0, three articles, report half -> eval/run
 eval-conversations: $(SMOKE_STAMP) ## multi-turn set, report half (38 conversations, ~10 min) -> eval/runs/conversations-report
 	$(BIN)/rag eval --set conversations --split report --out eval/runs/conversations-report
 
+eval-contradictions: $(SMOKE_STAMP) ## two passages disagree: both sides shown or declined? report half (36 questions, ~3 min) -> eval/runs/contradictions-report
+	$(BIN)/python -m eval.contradictions --split report --out eval/runs/contradictions-report
+
 planted: $(BIN)/.installed ## refit the planted-instruction classifier (rag/ingest/planted.npz) on the fit halves, ~30 s
 	$(BIN)/python -m eval.planted fit
 
-eval-planted: $(BIN)/.installed ## the classifier and the rules on both halves (precision, recall, seed essay) -> eval/runs/planted.json
+eval-eval-contradictions: $(SMOKE_STAMP) ## two passages disagree: both sides shown or declined? report half (36 questions, ~3 min) -> eval/runs/contradictions-report
+	$(BIN)/python -m eval.contradictions --split report --out eval/runs/contradictions-report
+
+planted: $(BIN)/.installed ## the classifier and the rules on both halves (precision, recall, seed essay) -> eval/runs/planted.json
 	mkdir -p eval/runs && $(BIN)/python -m eval.planted report > eval/runs/planted.json
 
 calibrate: $(BIN)/.installed ## fit rag/calibrations/$(MODEL).json (MODEL=qwen1.5b: stored replies, no model; another: records them first, ~25 min for qwen0.5b; MODEL=server: RAG_LLM_URL)

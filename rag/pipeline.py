@@ -37,6 +37,7 @@ from rag.generation.budget import (
 )
 from rag.generation.factory import make_generator
 from rag.grounding import claims as grounding
+from rag.grounding import conflicts
 from rag.grounding.confidence import Calibrator, for_model, judge_with
 from rag.grounding.question import Question, parse
 from rag.grounding.verified import Judge, TokenSink, VerifiedReply
@@ -51,7 +52,17 @@ from rag.prompt import (
     verify_messages,
 )
 from rag.store import Store, Upsert, open_store
-from rag.types import NOT_STATED, Answer, Chunk, DocumentInfo, Hit, Sentence, Timings, Trace
+from rag.types import (
+    NOT_STATED,
+    Answer,
+    Chunk,
+    Citation,
+    DocumentInfo,
+    Hit,
+    Sentence,
+    Timings,
+    Trace,
+)
 
 Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
 CONDENSE_TOKENS = 48  # the rewritten question's length
@@ -395,6 +406,45 @@ class Pipeline:
             )
         return chosen, hits, time.perf_counter() - t0
 
+    def _similarity(self, text: str, others: list[str]) -> list[float]:
+        vecs = np.asarray(self.query_embedder.embed([text, *others]), dtype=np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + 1e-9
+        return [float(v) for v in vecs[1:] @ vecs[0]]
+
+    def _show_other_side(
+        self,
+        question: Question,
+        answer: Answer,
+        context: list[Sentence],
+        on_token: TokenSink | None,
+    ) -> Answer:
+        """The answer, and the passage that gives another value for it, cited (conflicts.py):
+        a disagreement between the sources is shown, never settled silently."""
+        other = conflicts.other_side(question, answer, context, self._similarity)
+        if other is None:
+            return answer
+        known = {(c.chunk_id, c.start): c.n for c in answer.citations}
+        n = known.get((other.chunk.id, other.start), len(answer.citations) + 1)
+        citations = answer.citations
+        if n > len(citations):  # not cited yet
+            citations = [
+                *citations,
+                Citation(
+                    n,
+                    other.chunk.source,
+                    other.chunk.id,
+                    other.start,
+                    other.end,
+                    other.text,
+                    other.page or None,
+                    other.chunk.title,
+                ),
+            ]
+        note = f" {conflicts.NOTE} “{other.text}” [{n}]"
+        if on_token:
+            on_token(note)
+        return replace(answer, answer=answer.answer + note, citations=citations)
+
     def ask(
         self,
         question: str,
@@ -506,7 +556,7 @@ class Pipeline:
                 check_s = time.perf_counter() - t_check
         ttft_s = ttft if ttft is not None else time.perf_counter() - t0
         trace = Trace(hits, sentences, reply, stats.p_decline, stats.tokens, stats.p_yes)
-        answer = verified.finish(trace)
+        answer = self._show_other_side(parsed, verified.finish(trace), sentences, on_token)
         timings = Timings(
             round(retrieval_s, 4),
             round(ttft_s, 4),
