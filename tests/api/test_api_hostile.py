@@ -92,6 +92,18 @@ def test_hidden_characters_in_a_file_name_are_refused_by_name(server: Server):
         assert c.get("/documents").json() == before
 
 
+def test_two_file_parts_in_one_upload_are_refused_not_the_last_one_kept(server: Server):
+    """Issue 24, row 8: with two `file` parts the last one won silently."""
+    with server.client() as c:
+        before = c.get("/documents").json()
+        r = c.post(
+            "/documents",
+            files=[("file", ("one.txt", b"First.", "x/y")), ("file", ("two.txt", b"Two.", "x/y"))],
+        )
+        assert r.status_code == 400 and "one `file` part" in r.json()["detail"], r.text
+        assert c.get("/documents").json() == before
+
+
 def test_the_zip_bomb_is_refused_without_a_clear_reason_missing(server: Server):
     from tests.hostile import docx_bomb
 
