@@ -6,7 +6,7 @@ there; report: only measured):
 - instructions addressed to the reader (label 1): BIPIA's 75 training attack texts, split within
   each of the 15 categories (2 fit, 3 report, by sha256 order), and the 254 of
   `eval/questions/planted_sentences.jsonl` (our writing, its own `fit` flags);
-- document sentences (label 0): the 382 hard negatives of the same file (manuals, FAQs, text
+- document sentences (label 0): the 412 hard negatives of the same file (manuals, FAQs, text
   about AI, fiction), and every sentence of the SQuAD 2.0 articles, the ClapNQ passages, the
   BIPIA e-mails (by the e-mail split of `eval/questions/bipia_split.json`) and the real
   documents' reference texts (`eval/realdocs/reference`), halved by a hash of the sentence.
