@@ -12,7 +12,8 @@ A context sentence T disagrees with the answer when
   none of the answer's own values (a cited sentence that holds none of them disagrees too: the
   model cited both and stated one);
 - it is about the question's subject: every word of the question's names is in T's chunk, its
-  section title or its document's name (the district's population is not the town's);
+  section title or its document's name (the district's population is not the town's); in T
+  itself when T is a table row (each row is about its own entity);
 - it says the same kind of thing as the cited support: the model cited it too; or, for names,
   T, the support and the question share a word that is not a name (the role: "principal",
   "mayor"); for numbers, T holds at least two of the question's words that are not names, and
@@ -36,7 +37,10 @@ from rag.types import Answer, Sentence
 SIMILAR = 0.62
 NOTE = "Another source says otherwise:"  # followed by that source's sentence, quoted and cited
 Similarity = Callable[[str, list[str]], list[float]]
-NUMBER = re.compile(r"\d(?:[\d,]*\d)?(?:\.\d+)?")
+# a number standing alone (not the 18 of "i18n"), thousands grouped by commas or spaces too
+NUMBER = re.compile(
+    r"(?<![\w.])(?:\d{1,3}(?:[,\u00a0\u202f ]\d{3})+|\d+)(?:\.\d+)?(?![\w]|\.\d)"
+)
 YEAR = re.compile(r"1\d{3}|20\d{2}")  # a year of a date question, 1000-2099 (a bridge of 1832)
 
 
@@ -50,7 +54,13 @@ def _values(text: str, kind: str) -> set[str]:
     found = set(NUMBER.findall(text))  # as written: "1,200" students is no year
     if kind == "year":
         return {n for n in found if is_year(n)}
-    return {n.replace(",", "") for n in found if not is_year(n)}
+    return {_plain_number(n) for n in found if not is_year(n)}
+
+
+def _plain_number(token: str) -> str:
+    """ "2 500.00", "2,500" -> "2500": one spelling per value."""
+    digits = re.sub(r"[,\u00a0\u202f ]", "", token)
+    return re.sub(r"\.0+$", "", digits)
 
 
 def answer_kind(question: Question, answer: str) -> str | None:
@@ -94,6 +104,8 @@ def other_side(
         if not numbers(question.text) <= set(numbers(t.text)):
             continue  # the question's year or figure is not T's: T is about another time
         about = set(words(f"{t.chunk.text} {t.chunk.title} {t.chunk.source.replace('_', ' ')}"))
+        if t.kind == "row":  # a table row is about its own entity, not its table's
+            about = set(words(t.text))
         if not question.name_words <= about:
             continue
         if kind == "name" and not content(t.text) & role:

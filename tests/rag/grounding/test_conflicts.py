@@ -80,3 +80,15 @@ def test_values_about_other_things_are_no_conflict(context, similarity, question
         parse(question), _answer(answer, support, context), context, similarity
     )
     assert found is None, found and found.text
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [("$2,500.00", "charged for $2 500.00"), ("8,400 residents", "8400 people"), ("£6", "£6.00")],
+)
+def test_one_value_in_two_spellings_is_one_value(one, other):
+    assert conflicts._values(one, "number") == conflicts._values(other, "number")
+
+
+def test_digits_inside_words_and_versions_are_no_values():
+    assert conflicts._values("Use it for i18n and l10n in Python 3.11.2.", "number") == set()
