@@ -16,9 +16,10 @@ A context sentence T disagrees with the answer when
   itself when T is a table row (each row is about its own entity);
 - it says the same kind of thing as the cited support: the model cited it too; or, for names,
   T, the support and the question share a word that is not a name (the role: "principal",
-  "mayor"); for numbers, T holds at least two of the question's words that are not names, and
-  no fewer than the support ("opened to traffic"), or the embedding similarity of T and the
-  support is at least SIMILAR ("annual attendance" beside "visitors a year").
+  "mayor") and T gives that role to a name within 4 words; for numbers, T holds at least two
+  of the question's words that are not names, and no fewer than the support ("opened to
+  traffic"), or the embedding similarity of T and the support is at least SIMILAR ("annual
+  attendance" beside "visitors a year").
 SIMILAR was chosen on the fit half of eval/questions/contradictions.json (its conflicts scored
 0.65-0.83, its near-misses at most 0.59: the cottages' height beside the tower's).
 Does not: compare values in words ("eight hundred"), reconcile units (38 m vs 125 ft), or judge
@@ -38,9 +39,7 @@ SIMILAR = 0.62
 NOTE = "Another source says otherwise:"  # followed by that source's sentence, quoted and cited
 Similarity = Callable[[str, list[str]], list[float]]
 # a number standing alone (not the 18 of "i18n"), thousands grouped by commas or spaces too
-NUMBER = re.compile(
-    r"(?<![\w.])(?:\d{1,3}(?:[,\u00a0\u202f ]\d{3})+|\d+)(?:\.\d+)?(?![\w]|\.\d)"
-)
+NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:[,\u00a0\u202f ]\d{3})+|\d+)(?:\.\d+)?(?![\w]|\.\d)")
 YEAR = re.compile(r"1\d{3}|20\d{2}")  # a year of a date question, 1000-2099 (a bridge of 1832)
 
 
@@ -61,6 +60,16 @@ def _plain_number(token: str) -> str:
     """ "2 500.00", "2,500" -> "2500": one spelling per value."""
     digits = re.sub(r"[,\u00a0\u202f ]", "", token)
     return re.sub(r"\.0+$", "", digits)
+
+
+def _named_in_role(text: str, role: set[str], names_: set[str]) -> bool:
+    """A name of `names_` within 4 words of a role word ("the principal, Dr Cedric Onyango",
+    "Mayor Alistair Penhallow"): the role is given to someone, not just mentioned ("senior
+    legacy leaders")."""
+    tokens = [w.strip(".,;:!?()\"'“”’").lower() for w in text.split()]
+    at_role = [i for i, w in enumerate(tokens) if w and content(w) & role]
+    at_name = [i for i, w in enumerate(tokens) if w in names_]
+    return any(abs(i - j) <= 4 for i in at_role for j in at_name)
 
 
 def answer_kind(question: Question, answer: str) -> str | None:
@@ -108,7 +117,7 @@ def other_side(
             about = set(words(t.text))
         if not question.name_words <= about:
             continue
-        if kind == "name" and not content(t.text) & role:
+        if kind == "name" and not _named_in_role(t.text, role, theirs):
             continue
         candidates.append(t)
     if not candidates:
