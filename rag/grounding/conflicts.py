@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable
 
 from rag.grounding.question import Question
-from rag.text import content, names, numbers, words
+from rag.text import content, names, numbers, stem, words
 from rag.types import Answer, Sentence
 
 SIMILAR = 0.62
@@ -102,7 +102,8 @@ def other_side(
     if not stating:
         return None
     first = stating[0]
-    role = content(first.text) & (question.words - question.name_words)
+    asked_words = question.words - {stem(w) for w in question.name_words}  # stems, names out
+    role = content(first.text) & asked_words
     candidates = []
     for t in context:
         if t in stating or t.flagged:
@@ -125,7 +126,6 @@ def other_side(
     own = [t for t in candidates if t in support]
     if own or kind == "name":  # the model cited it for this answer, or the same role
         return (own or candidates)[0]
-    asked_words = question.words - question.name_words
     need = max(2, len(content(first.text) & asked_words))
     for t in candidates:  # it shares more of the question's words than the support does
         if len(content(t.text) & asked_words) >= need:
