@@ -62,12 +62,16 @@ def _plain_number(token: str) -> str:
     return re.sub(r"\.0+$", "", digits)
 
 
+def _tokens(text: str) -> list[str]:
+    return [w.strip(".,;:!?()\"'“”’").lower() for w in text.split()]
+
+
 def _named_in_role(text: str, role: set[str], names_: set[str]) -> bool:
-    """A name of `names_` within 4 words of a role word ("the principal, Dr Cedric Onyango",
-    "Mayor Alistair Penhallow"): the role is given to someone, not just mentioned ("senior
-    legacy leaders")."""
-    tokens = [w.strip(".,;:!?()\"'“”’").lower() for w in text.split()]
-    at_role = [i for i, w in enumerate(tokens) if w and content(w) & role]
+    """A name of `names_` within 4 words of a role word, written as the support writes it (a
+    plural "s" aside): "the principal, Dr Cedric Onyango", "Mayor Alistair Penhallow" give the
+    role to someone; "currently" is not "current", "senior legacy leaders" names nobody."""
+    tokens = _tokens(text)
+    at_role = [i for i, w in enumerate(tokens) if w.rstrip("s") in role]
     at_name = [i for i, w in enumerate(tokens) if w in names_]
     return any(abs(i - j) <= 4 for i in at_role for j in at_name)
 
@@ -103,7 +107,7 @@ def other_side(
         return None
     first = stating[0]
     asked_words = question.words - {stem(w) for w in question.name_words}  # stems, names out
-    role = content(first.text) & asked_words
+    role = {w.rstrip("s") for w in _tokens(first.text) if stem(w) in asked_words}
     candidates = []
     for t in context:
         if t in stating or t.flagged:
