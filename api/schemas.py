@@ -134,7 +134,11 @@ class ChatMessage(BaseModel):
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    model: str | None = Field(None, description="ignored: the one served model answers")
+    model: str | None = Field(
+        None,
+        description="the one served model answers; a name ending in `+sources` puts the "
+        "sources into `content` (as `rag_sources`)",
+    )
     messages: list[ChatMessage] = Field(
         min_length=1,
         max_length=100,
@@ -149,6 +153,11 @@ class ChatRequest(BaseModel):
         description="a follow-up that needs the conversation is rewritten to stand alone before "
         "the search (null: decided from its words); false searches the user's own words, true "
         "rewrites any question that has a conversation before it",
+    )
+    rag_sources: bool | None = Field(
+        None,
+        description="put the sources into `content` after the answer, as a Markdown list, for "
+        "clients that show only `content` (null: the model name, then RAG_SOURCES_IN_CONTENT)",
     )
 
 

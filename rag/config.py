@@ -138,6 +138,10 @@ class Settings(BaseSettings):
     )
     # web server (`rag serve`)
     api_key: str | None = Field(None, description="when set, the API needs `Bearer <key>`")
+    sources_in_content: bool = Field(
+        False,
+        description="/v1/chat/completions puts the sources into `content` too (api/footnotes.py)",
+    )
     max_queue: int = Field(8, ge=1, le=256, description="requests waiting for or using the model")
     max_body_bytes: int = Field(1_000_000, ge=1024, description="largest JSON request body")
     max_header_bytes: int = Field(

@@ -3,6 +3,8 @@
 The last message is the question; earlier user/assistant turns go to `Pipeline.ask` as
 `history`, which rewrites a follow-up (and only a follow-up, rag/conversation.py) into a
 standalone question before retrieval; `rag_rewrite: false` searches the user's own words.
+`rag_sources: true`, a model name ending in `+sources` or RAG_SOURCES_IN_CONTENT put the
+sources into `content` after the answer (api/footnotes.py), for clients that show nothing else.
 A stream also carries progress: chunks with an empty `delta` and a top-level `rag_stage`
 object (`{"stage": "waiting" | "condensing" | "retrieving" | "reading" | "writing" |
 "checking", ...}`), which OpenAI clients read as empty chunks.
@@ -21,6 +23,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PipelineDep, QueueDep, StateDep
+from api.footnotes import SUFFIX, footnotes, wanted
 from api.queue import Event, Job
 from api.schemas import (
     ChatCompletion,
@@ -38,7 +41,9 @@ STARTED = int(time.time())
 STREAM_DOC = (
     "With `stream: true`: `text/event-stream` of `chat.completion.chunk` objects. `delta.content` "
     "carries only verified text: each reply sentence once it is grounded, with its [n] marks "
-    "(joined, the deltas are the final answer; a decline arrives as the decline text). The last "
+    "(joined, the deltas are the final answer; a decline arrives as the decline text; with "
+    "`rag_sources` or a `+sources` model name, one more delta then carries the sources as a "
+    "Markdown list). The last "
     "chunk carries `citations`, `declined`, `decline`, `confidence`, `band`, `passage`, `usage` "
     "and the verified `answer`, then "
     "`data: [DONE]`. Chunks with an empty `delta` and a top-level `rag_stage` object report "
@@ -111,21 +116,25 @@ async def chat_completions(
         "created": int(time.time()),
         "model": state.model_name,
     }
+    sources = wanted(state.settings.sources_in_content, body.rag_sources, body.model)
     if not body.stream:
         answer = await job.result(request.is_disconnected)
+        notes = footnotes(answer.to_dict()["citations"]) if sources else ""
         return ChatCompletion(
             **meta,
-            choices=[{"message": {"content": answer.answer}}],
+            choices=[{"message": {"content": answer.answer + notes}}],
             usage=_usage(answer),
             **_judged(answer),
         )
     first = await job.next(request.is_disconnected)
     if first[0] == "error":  # before any token: a proper HTTP status, not a broken stream
         raise first[1]
-    return EventSourceResponse(_chunks(job, first, meta), sep="\n", ping=10)
+    return EventSourceResponse(_chunks(job, first, meta, sources), sep="\n", ping=10)
 
 
-async def _chunks(job: Job, first: Event, meta: dict[str, Any]) -> AsyncIterator[str]:
+async def _chunks(
+    job: Job, first: Event, meta: dict[str, Any], sources: bool = False
+) -> AsyncIterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
         body = {**meta, "object": "chat.completion.chunk", "choices": [choice], **extra}
@@ -140,6 +149,9 @@ async def _chunks(job: Job, first: Event, meta: dict[str, Any]) -> AsyncIterator
             elif kind == "stage":
                 yield chunk({}, rag_stage=value)
             elif kind == "done":
+                notes = footnotes(value.to_dict()["citations"]) if sources else ""
+                if notes:  # the sources after the verified text, before the last chunk
+                    yield chunk({"content": notes})
                 yield chunk(
                     {},
                     "stop",
@@ -161,5 +173,6 @@ async def _chunks(job: Job, first: Event, meta: dict[str, Any]) -> AsyncIterator
 
 @router.get("/models", response_model=ModelList)
 def models(state: StateDep) -> ModelList:
-    """The one model this server answers with."""
-    return ModelList(data=[ModelCard(id=state.model_name, created=STARTED)])
+    """The one model this server answers with, and the same with its sources in `content`."""
+    names = (state.model_name, state.model_name + SUFFIX)
+    return ModelList(data=[ModelCard(id=name, created=STARTED) for name in names])

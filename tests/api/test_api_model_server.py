@@ -54,7 +54,7 @@ def test_answers_through_a_model_server_as_in_process(serving, model_server, ser
         got = c.post("/ask", json={"question": BIDEN})
         want = local.post("/ask", json={"question": BIDEN})
         assert got.status_code == 200, got.text
-        assert c.get("/v1/models").json()["data"][0]["id"] == "remote"
+        assert c.get("/v1/models").json()["data"][0]["id"] == "remote"  # then "remote+sources"
     a, b = got.json(), want.json()
     assert not a["declined"] and a["citations"]  # a real answer, with its sources
     assert (a["answer"], a["citations"]) == (b["answer"], b["citations"])

@@ -15,7 +15,8 @@ def test_health_readiness_and_models(server: Server):
         assert ready["documents"] == 1 and ready["chunks"] > 10
         assert ready["queue"]["limit"] == 4
         models = c.get("/v1/models").json()
-        assert models["object"] == "list" and [m["id"] for m in models["data"]] == ["smollm2"]
+        assert models["object"] == "list"
+        assert [m["id"] for m in models["data"]] == ["smollm2", "smollm2+sources"]
 
 
 def test_openapi_describes_every_route(server: Server):
