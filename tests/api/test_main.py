@@ -94,7 +94,7 @@ def test_api_key_guards_everything_but_health(keyed_server: Server):
     from openai import AuthenticationError, OpenAI
 
     good = OpenAI(base_url=f"{keyed_server.url}/v1", api_key=API_KEY)
-    assert [m.id for m in good.models.list()] == ["smollm2"]
+    assert [m.id for m in good.models.list()] == ["smollm2", "smollm2+sources"]
     bad = OpenAI(base_url=f"{keyed_server.url}/v1", api_key="nope", max_retries=0)
     try:
         bad.models.list()
