@@ -39,7 +39,10 @@ def open_page(browser: Any, viewport: dict[str, int], **options: Any) -> Iterato
             problems.append(f"asked another host: {route.request.url}")
             route.abort()
         elif route.request.resource_type == "document":
-            response = route.fetch()
+            try:
+                response = route.fetch()
+            except Exception:  # a reused keep-alive socket the server had just closed:
+                response = route.fetch()  # a browser retries such a GET once, so do we
             route.fulfill(
                 response=response, headers={**response.headers, "content-security-policy": CSP}
             )
