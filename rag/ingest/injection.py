@@ -135,13 +135,8 @@ def plain(text: str) -> str:
 
 def flag_reason(sentence: str) -> str | None:
     """Why `sentence` is an instruction to the assistant, or None when it is plain data."""
-    text = plain(sentence)
-    reason = rule_reason(text)
-    if reason is None:
-        from rag.ingest.planted import planted
-
-        reason = _learned(text, planted([text])[0])
-    return reason
+    whole = (0, len(sentence))
+    return verdicts(sentence, [whole])[whole]  # one place decides, for one sentence or many
 
 
 def _learned(text: str, planted: bool) -> str | None:
