@@ -11,6 +11,9 @@
   dropped until it closes (at most LINGER_S seconds, LINGER_BYTES bytes). Closing a socket with
   unread bytes makes the kernel send a reset, and a client still sending a 200 KB header saw
   "connection reset by peer" instead of any answer.
+- The same lingering close when an answer that closes the connection (`Connection: close`)
+  comes before the request's body was read: api/limits.py's 413 for a Content-Length over the
+  limit. uvicorn would close the socket at once, with the body still arriving.
 - `HeadAsGet`: a HEAD request runs as GET, its body dropped: the same status and headers
   (Content-Length too) wherever GET is answered, and 405 where GET is.
 Does not: change httptools (`rag serve` names this class, so h11 is used even when httptools is
@@ -22,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import http
 import json
-from typing import Any
+from typing import Any, cast
 
 import h11
 from h11._connection import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
@@ -65,6 +68,27 @@ def head_bytes(request: h11.Request) -> int:
     return line + sum(len(k) + len(v) + 4 for k, v in request.headers.raw_items()) + 2
 
 
+class _Transport:
+    """The connection's transport as uvicorn's code sees it: its `close()` after an answer sent
+    while the request's body is still arriving is `Http11.linger()` instead."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: Http11) -> None:
+        self._transport = transport
+        self._protocol = protocol
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+    def close(self) -> None:
+        if self._protocol.answered_early():
+            self._protocol.linger()
+        else:
+            self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._protocol.dropped is not None or self._transport.is_closing()
+
+
 class Http11(H11Protocol):
     """uvicorn's h11 protocol, answering a request it cannot read with 431 or 400 in words."""
 
@@ -79,8 +103,31 @@ class Http11(H11Protocol):
         limit = config.h11_max_incomplete_event_size
         self.max_head = DEFAULT_MAX_INCOMPLETE_EVENT_SIZE if limit is None else limit
         self.conn = self.reader = _Connection(self.max_head)
-        self.dropped: int | None = None  # bytes read and dropped after an error answer
+        self.dropped: int | None = None  # bytes read and dropped after an answer that closes
         self._linger: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self.raw = transport
+        super().connection_made(cast(asyncio.Transport, _Transport(transport, self)))
+
+    def answered_early(self) -> bool:
+        """The answer is complete, the connection open, and the request's body still arriving."""
+        return (
+            self.dropped is None
+            and not self.raw.is_closing()
+            and self.cycle is not None
+            and self.cycle.response_complete
+            and self.conn.their_state is h11.SEND_BODY
+        )
+
+    def linger(self) -> None:
+        """Close after the answer is out without a reset: shut the writing side, read and drop
+        what the client still sends until it closes (at most LINGER_S s, LINGER_BYTES bytes)."""
+        self.dropped = 0
+        self.raw.resume_reading()  # uvicorn pauses reading while a body waits unread
+        if self.raw.can_write_eof():
+            self.raw.write_eof()  # sent once the answer is out
+        self._linger = self.loop.call_later(LINGER_S, self.raw.close)
 
     def send_400_response(self, msg: str) -> None:
         """Answer (431 or 400, `detail`), then close without a reset. uvicorn calls this on any
@@ -111,11 +158,9 @@ class Http11(H11Protocol):
             ):
                 self.transport.write(self.conn.send(event))
         except h11.LocalProtocolError:  # an answer had begun (a broken body): nothing to add
-            self.transport.close()
+            self.raw.close()
             return
-        if self.transport.can_write_eof():
-            self.transport.write_eof()  # sent once the answer is out
-        self._linger = self.loop.call_later(LINGER_S, self.transport.close)
+        self.linger()
 
     def data_received(self, data: bytes) -> None:
         if self.dropped is None:

@@ -237,6 +237,9 @@ class Overview(BaseModel):
     chunks: int
     titles: list[str] = Field(description="the documents' titles (the first 20)")
     examples: list[str] = Field(description="questions to start with, from section headings")
+    max_upload_bytes: int = Field(
+        description="the largest file POST /documents takes, in bytes (RAG_MAX_UPLOAD_MB)"
+    )
 
 
 class UploadResult(BaseModel):

@@ -124,9 +124,10 @@ async def remove(doc_id: str, pipeline: PipelineDep) -> DocumentOut:
 
 
 @router.get("/overview", response_model=Overview)
-def overview(pipeline: PipelineDep) -> Overview:
+def overview(pipeline: PipelineDep, state: StateDep) -> Overview:
     """What the index holds, for a start screen: the documents' titles and three example
-    questions made from its most-covered section headings (or the titles)."""
+    questions made from its most-covered section headings (or the titles); and the largest
+    upload, so a page can refuse a bigger file before sending it."""
     store = pipeline.store
     sections: dict[str, int] = {}
     for title, n in store.titles().items():
@@ -145,6 +146,7 @@ def overview(pipeline: PipelineDep) -> Overview:
         chunks=sum(d.chunks for d in docs),
         titles=[d.title or d.source for d in docs][:20],
         examples=examples,
+        max_upload_bytes=int(state.settings.max_upload_mb * 1_000_000),
     )
 
 

@@ -68,13 +68,24 @@ def assemble(blocks: list[Block]) -> tuple[str, tuple[Part, ...]]:
     return "\n".join(pieces), tuple(parts)
 
 
-def _title(text: str, parts: tuple[Part, ...], suffix: str) -> str:
-    """The first heading of a structured document (in its first few blocks), else its first line."""
-    if suffix != ".txt":
+MARKS = re.compile(r"^#{1,6}\s+|\s+#+$")  # a Markdown heading's marks: `# Title`, `## Title ##`
+
+
+def _title(text: str, parts: tuple[Part, ...], source: str) -> str:
+    """The first heading of a structured document (in its first few blocks); else its first line
+    if that reads like a title (short, no closing . , ; : and more text after it); else the file
+    name: `afghanistan-counterterrorism_2024.txt` is "Afghanistan counterterrorism 2024".
+    A Markdown heading's # marks are never kept."""
+    if Path(source).suffix.lower() != ".txt":
         for p in parts[:5]:
-            if p.kind == "heading":
-                return text[p.start : p.end][:120]
-    return text.split("\n", 1)[0][:120]
+            if p.kind == "heading" and (heading := MARKS.sub("", text[p.start : p.end])):
+                return heading[:120]
+    first, _, rest = text.partition("\n")
+    first = MARKS.sub("", first).strip()
+    if first and len(first) <= 100 and not re.search(r"[.,;:…]$", first) and rest.strip():
+        return first
+    name = " ".join(re.sub(r"[-_]+", " ", Path(source).stem).split()) or source
+    return (name[:1].upper() + name[1:])[:120]
 
 
 def load_bytes(
@@ -114,7 +125,7 @@ def load_bytes(
     return LoadedDocument(
         doc_id=doc_id_for(source),
         source=source,
-        title=_title(text, parts, suffix),
+        title=_title(text, parts, source),
         text=text,
         sha256=hashlib.sha256(text.encode()).hexdigest(),
         parts=parts,

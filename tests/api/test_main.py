@@ -78,6 +78,7 @@ def test_bad_json_and_bad_fields_are_4xx_with_a_clear_detail(server: Server):
         assert empty.status_code == 422 and "empty" in empty.json()["detail"]
         huge = c.post("/ask", json={"question": "x" * 2_000_000})
         assert huge.status_code == 413 and "RAG_MAX_BODY_BYTES" in huge.json()["detail"]
+        assert "limit of 1,000,000 bytes" in huge.json()["detail"]  # the setting is in bytes
         assert c.get("/healthz").status_code == 200
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
 
-from tests.api.server import Server
+from tests.api.server import Server, raw_request
 
 NOTE = b"Harbour notes\nThe lighthouse at Port Ellen was built in 1832.\n"
 
@@ -82,3 +84,60 @@ def test_a_cited_span_with_its_neighbouring_text(server: Server, keyed_server: S
     with keyed_server.client() as c:  # the same key as every data route
         r = c.get(f"/documents/{DEFAULT_CORPUS.name}/text", params={"start": 0, "end": 5})
         assert r.status_code == 401
+
+
+VELMORA = b"# The Velmora Lighthouse\n\nThe lighthouse stands on a rock off Velmora.\n"
+
+
+def test_the_overview_has_readable_titles_and_the_upload_limit(server: Server):
+    """Titles are headings without # marks, or file names in words (the essay's first line is
+    a sentence); the page reads the upload limit (1 MB here) to refuse a bigger file itself."""
+    with server.client() as c:
+        overview = c.get("/documents/overview").json()
+        assert overview["max_upload_bytes"] == 1_000_000
+        assert "Afghanistan counterterrorism mei 2024" in overview["titles"]
+        up = c.post(
+            "/documents", files={"file": ("velmora-lighthouse.md", VELMORA, "text/markdown")}
+        )
+        assert up.status_code == 201, up.text
+        assert up.json()["document"]["title"] == "The Velmora Lighthouse"
+        try:
+            titles = c.get("/documents/overview").json()["titles"]
+            assert "The Velmora Lighthouse" in titles
+            assert not [t for t in titles if t.startswith("#")], titles
+        finally:
+            c.delete(f"/documents/{up.json()['document']['doc_id']}")
+
+
+def test_an_upload_over_the_limit_is_refused_before_its_body_is_read(server: Server):
+    """A Content-Length over RAG_MAX_UPLOAD_MB (1 MB here) is answered 413 at once, in MB, and
+    the connection closed without a reset: httpx sending 3 MB reads the 413, and so does a
+    client that sent only 500 KB of its 3 MB and waits (before, the server waited for the rest).
+    A chunked body (no Content-Length) is read up to the limit, with the same words."""
+    with server.client() as c:
+        before = c.get("/documents").json()
+        r = c.post("/documents", files={"file": ("big.txt", b"x" * 3_000_000, "text/plain")})
+        assert r.status_code == 413 and r.headers["connection"] == "close"
+        detail = r.json()["detail"]
+        assert "over this server's 1 MB limit (RAG_MAX_UPLOAD_MB)" in detail
+        assert "split the file" in detail and "byte" not in detail
+        head = (
+            b"POST /documents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 3000000\r\n\r\n"
+        )
+        status, headers, body = raw_request(server, head + b"x" * 500_000)
+        assert status == 413 and headers["connection"] == "close"
+        assert "RAG_MAX_UPLOAD_MB" in json.loads(body)["detail"]
+
+        def chunks() -> Iterator[bytes]:
+            for _ in range(30):
+                yield b"x" * 100_000
+
+        chunked = c.post(
+            "/documents",
+            content=chunks(),
+            headers={"content-type": "multipart/form-data; boundary=b"},
+        )
+        assert chunked.status_code == 413
+        assert "over this server's 1 MB limit (RAG_MAX_UPLOAD_MB)" in chunked.json()["detail"]
+        assert c.get("/documents").json() == before  # and the server still answers

@@ -82,3 +82,45 @@ def test_doc_ids_are_stable_and_url_safe():
     assert doc_id_for("My Report (v2).pdf") == doc_id_for("My Report (v2).pdf")
     assert doc_id_for("a.txt") != doc_id_for("b.txt")
     assert doc_id_for("My Report (v2).pdf").startswith("my-report-v2-")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "title"),
+    [
+        ("harbour.txt", b"Harbour notes\nThe lighthouse was built in 1832.\n", "Harbour notes"),
+        (
+            "field_notes-2024.txt",
+            b"It rained all day. We stayed in.\nMore rain.\n",
+            "Field notes 2024",
+        ),
+        ("memo.txt", b"Dear all:\nThe office is closed on Friday.\n", "Memo"),  # ends in :
+        ("one.txt", b"Only a title\n", "One"),  # nothing after it: not a title
+        ("long.txt", b"A heading " + b"x" * 100 + b"\nText.\n", "Long"),  # over 100 characters
+        (
+            "velmora-lighthouse.txt",
+            b"# The Velmora Lighthouse\n\nIt stands.\n",
+            "The Velmora Lighthouse",
+        ),
+        (
+            "velmora-lighthouse.md",
+            b"# The Velmora Lighthouse\n\nIt stands.\n",
+            "The Velmora Lighthouse",
+        ),
+        ("closed.md", b"## Keepers ##\n\nThree of them.\n", "Keepers"),
+        ("intro.md", b"Some words first, then.\n\n# Later heading\n", "Later heading"),
+        ("page.html", b"<p>Only a paragraph here, then.</p><p>More.</p>", "Page"),
+    ],
+)
+def test_a_title_is_a_heading_a_title_like_first_line_or_the_file_name(name, data, title):
+    assert load_bytes(data, name, MB).title == title
+
+
+def test_real_files_get_readable_titles(tmp_path: Path):
+    """The default essay's first line is a sentence: its title is its file name, in words; a
+    Markdown file's title is its heading without the # marks."""
+    from rag.config import DEFAULT_CORPUS
+
+    assert load_file(DEFAULT_CORPUS, 50 * MB).title == "Afghanistan counterterrorism mei 2024"
+    md = tmp_path / "velmora-lighthouse.md"
+    md.write_text("# The Velmora Lighthouse\n\nThe lighthouse stands on a rock.\n\n## History\n")
+    assert load_file(md, MB).title == "The Velmora Lighthouse"
