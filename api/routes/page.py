@@ -3,8 +3,8 @@
 `/` is api/static/index.html; its script and style are `/static/<name>` (separate files, so a
 Content-Security-Policy of `script-src 'self'; style-src 'self'` holds). `/docs` is Swagger UI 5
 from the `swagger-ui-bundle-v2` package (module `swagger_ui_bundle`), started by
-/static/docs.js. Does not: serve any other file (only the names listed here), or need the API
-key (the data routes do).
+/static/docs.js; `markdown-it.min.js` is vendored (api/static/VENDOR.md). Does not: serve any
+other file (only the names listed here), or need the API key (the data routes do).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ PAGE_FILES = {
     "app.css": "text/css",
     "docs.js": "text/javascript",
     "favicon.svg": "image/svg+xml",
+    "markdown-it.min.js": "text/javascript",
 }
 SWAGGER_FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
 

@@ -35,7 +35,12 @@ def test_page_is_self_contained(server: Server):
         page = c.get("/")
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         files = re.findall(r"""(?:src|href)=["'](/static/[^"']+)""", page.text)
-        assert set(files) == {"/static/app.js", "/static/app.css", "/static/favicon.svg"}
+        assert set(files) == {
+            "/static/app.js",
+            "/static/app.css",
+            "/static/favicon.svg",
+            "/static/markdown-it.min.js",  # vendored: api/static/VENDOR.md
+        }
         bodies = {f: c.get(f) for f in files}
         assert all(r.status_code == 200 for r in bodies.values())
         assert "/v1/chat/completions" in bodies["/static/app.js"].text
