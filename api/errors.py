@@ -39,6 +39,19 @@ STATUS: dict[type[Exception], int] = {
 }
 
 
+# an outage of a shared engine (the model server, the database): back when it is, no restart
+OUTAGE_RETRY_AFTER = "5"
+
+
+def http_headers(exc: Exception) -> dict[str, str] | None:
+    """The headers of a user error's response: its own (`UnavailableError`), or Retry-After for
+    an outage of the model server or the store (their 503 passes once the engine is back)."""
+    headers = getattr(exc, "headers", None)
+    if headers is None and isinstance(exc, ModelServerError | StoreUnavailableError):
+        headers = {"Retry-After": OUTAGE_RETRY_AFTER}
+    return headers
+
+
 def http_status(exc: Exception) -> int:
     """The status of a user error: the first kind in `STATUS` it is, else 400 (bad input or
     configuration)."""

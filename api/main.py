@@ -24,7 +24,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import require_key
-from api.errors import http_status
+from api.errors import http_headers, http_status
 from api.http11 import HeadAsGet
 from api.limits import BodyLimit
 from api.queue import ClientGoneError
@@ -100,8 +100,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
 def _add_error_handlers(app: FastAPI) -> None:
     async def user_error(request: Request, exc: Exception) -> JSONResponse:
-        headers = getattr(exc, "headers", None)
-        return JSONResponse({"detail": str(exc)}, http_status(exc), headers=headers)
+        return JSONResponse({"detail": str(exc)}, http_status(exc), headers=http_headers(exc))
 
     for kind in USER_ERRORS:  # a RagError, or the embeddings package's configuration error
         app.add_exception_handler(kind, user_error)

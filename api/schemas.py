@@ -27,7 +27,8 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, object]]:
         415: "unsupported file type",
         422: "a field is missing or invalid, the question is empty or too long, or the file "
         "cannot be read",
-        503: "the model queue is full or the server is still loading (see Retry-After)",
+        503: "the model queue is full, the server is still loading, or the model server or the "
+        "database (RAG_LLM_URL, RAG_STORE) is down; see Retry-After",
     }
     return {c: {"model": ErrorOut, "description": what[c]} for c in codes}
 

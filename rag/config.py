@@ -43,6 +43,14 @@ class Settings(BaseSettings):
         "postgresql://user@/db?host=/socket/dir): documents and vectors in PostgreSQL + "
         "pgvector, shared by every process that names it; unset: files under `home`",
     )
+    store_wait: float = Field(
+        1.5,
+        gt=0,
+        le=600,
+        description="seconds a request waits for a connection to RAG_STORE (to connect, or for a "
+        "pooled one to come free) before it fails with 503 and Retry-After; raise it to ride out "
+        "a managed Postgres' failover instead of failing",
+    )
     model: str = Field("qwen1.5b", description="a model name from rag/generation/models.json")
     models_dir: Path = Field(
         default_factory=default_models_dir,

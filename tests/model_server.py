@@ -20,8 +20,10 @@ class ModelServer:
     log: Path
 
 
-def start_model_server(model: Path, log: Path, n_ctx: int = 2048) -> ModelServer:
-    port = free_port()
+def start_model_server(
+    model: Path, log: Path, n_ctx: int = 2048, port: int | None = None
+) -> ModelServer:
+    port = port or free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx)]
     cmd += ["--n_threads", "2", "--n_threads_batch", "2", "--verbose", "False"]

@@ -77,6 +77,11 @@ class Generator(ABC):
         """`yes_probability` gives a number (the backend offers token probabilities)."""
         return False
 
+    def probe(self) -> None:
+        """Raise `ModelServerError` when the model cannot answer now (its server is down);
+        cheap, needs no `lock`. A model in this process always can: a no-op."""
+        return None
+
     def yes_probability(self, messages: Messages) -> float | None:
         """P(the next reply to `messages` opens with yes rather than no), from the
         probabilities of its first token; None where the backend offers none. Hold `lock`."""

@@ -20,8 +20,13 @@ template. What the pipeline needs beyond the OpenAI API, and where it comes from
   for the whole reply, not its first token only as in this process. A server without logprobs:
   `p_decline` is None and the model's own declines stand; without a tokenizer endpoint, p(NOT)
   is read but cannot be masked.
-Failures (refused connection, nothing for `timeout` seconds, an HTTP error, a stream that ends
-before `[DONE]`) are a `ModelServerError` (HTTP 503) that names RAG_LLM_URL.
+Failures are a `ModelServerError` (HTTP 503) that names RAG_LLM_URL and says what happened: the
+connection refused (nothing listens: the server is down), not accepted within CONNECT_TIMEOUT
+seconds (the machine is gone), the server hung up without answering (it died or restarted), sent
+nothing for `timeout` seconds, answered an HTTP error, or ended a stream before `[DONE]`.
+`probe()` (for /readyz) asks `GET /health` with a short timeout: any answer below 500 means the
+server is up (llama.cpp and vLLM answer 200 there; llama-cpp-python's 404 comes at once, and
+unlike its /v1 routes does not take the model's lock, which would cut a streaming reply short).
 Does not: retry, balance several servers, or keep a prompt prefix (`fresh` is the server's
 business: llama.cpp servers reuse the longest cached prompt prefix).
 """
@@ -41,6 +46,16 @@ from rag.errors import ModelServerError
 from rag.generation.base import NO_WORDS, NOT_WORDS, YES_WORDS, Generation, Generator, Messages
 
 TOP_LOGPROBS = 20  # the most the OpenAI API allows
+CONNECT_TIMEOUT = 3.0  # seconds to connect (at most `timeout`): a machine that is gone
+PROBE_TIMEOUT = 1.5  # seconds `probe` waits for the server's answer (at most `timeout`)
+# what a server that accepted the request and then went away raises
+HUNG_UP = (
+    http.client.RemoteDisconnected,  # closed without a reply (also a ConnectionResetError)
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+    http.client.IncompleteRead,
+)
 BYTES_PER_TOKEN = 3  # the estimate without a tokenizer endpoint (English is ~4.5)
 CACHE = 4096  # tokenized texts kept (instructions and examples repeat in every prompt)
 # sampling as in this process: no penalties (llama-cpp-python's server defaults to a repeat
@@ -82,20 +97,31 @@ class OpenAIGenerator(Generator):
         self._logprobs = True  # False once the server refused them
 
     # ---- HTTP ----------------------------------------------------------------------------
-    def _open(self, path: str, body: Any = None) -> tuple[http.client.HTTPConnection, Any]:
-        """Send a request (POST with a JSON body, else GET); the connection and its response."""
+    def _open(
+        self, path: str, body: Any = None, timeout: float | None = None
+    ) -> tuple[http.client.HTTPConnection, Any]:
+        """Send a request (POST with a JSON body, else GET); the connection and its response.
+        Connecting may take CONNECT_TIMEOUT s, each answer `timeout` s (default: `self.timeout`)."""
+        timeout = self.timeout if timeout is None else timeout
         kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-        conn = kind(self._host, self._port, timeout=self.timeout)
+        conn = kind(self._host, self._port, timeout=min(timeout, CONNECT_TIMEOUT))
         headers = {"Content-Type": "application/json"}
         if self._key:
             headers["Authorization"] = f"Bearer {self._key}"
         data = None if body is None else json.dumps(body).encode()
         try:
+            conn.connect()
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            raise self._failure(exc, connecting=True) from None
+        try:
+            assert conn.sock is not None
+            conn.sock.settimeout(timeout)
             conn.request("GET" if body is None else "POST", path, data, headers)
             return conn, conn.getresponse()
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
-            raise self._failure(exc) from None
+            raise self._failure(exc, timeout=timeout) from None
 
     def _json(self, path: str, body: Any = None) -> Any:
         conn, resp = self._open(path, body)
@@ -112,12 +138,33 @@ class OpenAIGenerator(Generator):
         except ValueError:
             raise self._failure(ValueError(f"{path} did not answer JSON")) from None
 
-    def _failure(self, exc: BaseException) -> ModelServerError:
+    def _failure(
+        self, exc: BaseException, connecting: bool = False, timeout: float | None = None
+    ) -> ModelServerError:
         where = f"the model server at {self.url} (RAG_LLM_URL)"
+        timeout = self.timeout if timeout is None else timeout
+        address = f"{self._host}:{self._port or (443 if self._https else 80)}"
+        if isinstance(exc, ConnectionRefusedError):
+            return ModelServerError(
+                f"{where} cannot be reached: the connection was refused (nothing listens at "
+                f"{address}); check that it runs and RAG_LLM_URL points at it"
+            )
+        if connecting and isinstance(exc, TimeoutError | socket.timeout):
+            return ModelServerError(
+                f"{where} cannot be reached: connecting to {address} timed out after "
+                f"{min(timeout, CONNECT_TIMEOUT):g} s; check that its machine is up and "
+                "RAG_LLM_URL points at it"
+            )
         if isinstance(exc, TimeoutError | socket.timeout):
             return ModelServerError(
-                f"{where} sent nothing for {self.timeout:g} s; check that it runs and is not "
-                "overloaded, or raise RAG_LLM_TIMEOUT"
+                f"{where} sent nothing for {timeout:g} s (timed out); check that it runs and is "
+                "not overloaded, or raise RAG_LLM_TIMEOUT"
+            )
+        if isinstance(exc, HUNG_UP):
+            reason = str(exc) or exc.__class__.__name__
+            return ModelServerError(
+                f"{where} hung up without answering ({reason}); check that it still runs (its "
+                "log says why it stopped)"
             )
         if isinstance(exc, _HTTPError):
             hint = {401: "check RAG_LLM_API_KEY", 403: "check RAG_LLM_API_KEY"}.get(
@@ -138,6 +185,20 @@ class OpenAIGenerator(Generator):
             return self._json(path, body)
         except _HTTPError as exc:
             raise self._failure(exc) from None
+
+    def probe(self) -> None:
+        """`GET /health` with a PROBE_TIMEOUT s wait: a `ModelServerError` when the server is
+        down (refused, hung up, silent) or answers 5xx (llama.cpp: 503 while it loads)."""
+        timeout = min(self.timeout, PROBE_TIMEOUT)
+        conn, resp = self._open(f"{self._root}/health", timeout=timeout)
+        try:
+            data = resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise self._failure(exc, timeout=timeout) from None
+        finally:
+            conn.close()
+        if resp.status >= 500:
+            raise self._failure(_HTTPError(resp.status, _detail(data)))
 
     # ---- what the server knows -----------------------------------------------------------
     def model(self) -> str:

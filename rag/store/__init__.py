@@ -30,7 +30,7 @@ def open_store(
     if settings.store:
         from rag.store.postgres import PostgresStore
 
-        return PostgresStore(settings.store, model_id, dim)
+        return PostgresStore(settings.store, model_id, dim, wait=settings.store_wait)
     from rag.store.files import FileStore
 
     return FileStore(settings.index_dir, model_id, dim, reembed)

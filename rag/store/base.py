@@ -125,6 +125,11 @@ class Store(ABC):
         """Release connections and files (a no-op where there are none)."""
         return None
 
+    def probe(self) -> None:
+        """Raise `StoreUnavailableError` when the store cannot serve now (a database that does
+        not answer); cheap. Files on this machine always can: a no-op."""
+        return None
+
 
 def iter_sentence_rows(chunks: list[Chunk], vectors: list[np.ndarray]) -> Iterator[tuple]:
     """(chunk, sentence index, start, end, flagged, vector) for every sentence of `chunks`."""

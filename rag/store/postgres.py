@@ -15,6 +15,11 @@ advisory lock on its id: a killed writer leaves it whole or absent, two writers 
 document leave one. Search fuses the dense and the full-text rankings by reciprocal rank in one
 SQL statement (one round trip, only the top k rows come back). Nothing is cached but sentence
 vectors by chunk id (a chunk id names its text), so every process sees every commit at once.
+An outage (the server stopped, restarting, unreachable) is a `StoreUnavailableError` that says
+what happened (refused, timed out, hung up) once a request has waited `wait` seconds
+(RAG_STORE_WAIT) for a connection; once the server is back, the next request connects again:
+a pooled connection the server closed is noticed before use (its socket reads EOF) and
+replaced, and the pool's reconnection attempts never back off for longer than a second.
 Does not: rank lexically with BM25 (Postgres ranks with `ts_rank_cd`), migrate from the files
 store (ingest the documents again), or create the `vector` extension without the right to
 (`CREATE EXTENSION vector` once, as a superuser).
@@ -23,8 +28,11 @@ store (ingest the documents again), or create the `vector` extension without the
 from __future__ import annotations
 
 import atexit
+import math
 import re
+import select
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -47,6 +55,8 @@ SCHEMA = 1
 SETUP_LOCK = 7_131_001  # advisory lock keys (any constants, unlikely to clash)
 DOC_LOCK = 7_131_002
 POOL_SIZE = 4
+WAIT = 1.5  # seconds a request waits for a connection (RAG_STORE_WAIT)
+RETRY = 1.0  # seconds between the pool's attempts to reconnect (it gives up after this long)
 # HNSW candidates per dense search: at 1M vectors recall@10 0.94 at pgvector's default 40,
 # 0.99 at 100 for +1.7 ms (docs/scaling.md, `python -m bench.run --only pgvector`)
 EF_SEARCH = 100
@@ -64,6 +74,25 @@ def _unavailable(uri: str, exc: Exception) -> StoreUnavailableError:
         f"cannot use the PostgreSQL store at {redact(uri)}: {first}; check RAG_STORE and that "
         "the server runs and has pgvector (unset RAG_STORE for the files under RAG_HOME)"
     )
+
+
+def _what(exc: BaseException) -> str:
+    """What a failed connection did, in words: refused, timed out or hung up (libpq's text)."""
+    text = str(exc).strip()
+    low = text.lower()
+    if "refused" in low or "no such file or directory" in low:
+        what = "refused the connection (is it running?)"
+    elif "timeout" in low or "timed out" in low:
+        what = "did not answer in time"
+    elif any(
+        w in low
+        for w in ("closed the connection", "terminating connection", "eof", "reset", "lost")
+    ):
+        what = "hung up (it stopped or restarted)"
+    else:
+        what = "cannot be used"
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return f"{what}: {first}"
 
 
 def _tables(dim: int) -> list[str]:
@@ -146,27 +175,40 @@ DOC_COLUMNS = "doc_id, source, title, sha256, chars, chunks, added"
 
 
 class PostgresStore(Store):
-    def __init__(self, uri: str, model_id: str, dim: int, pool_size: int = POOL_SIZE) -> None:
+    def __init__(
+        self, uri: str, model_id: str, dim: int, pool_size: int = POOL_SIZE, wait: float = WAIT
+    ) -> None:
         import psycopg
         from psycopg_pool import ConnectionPool
 
-        self.uri, self.model_id, self.dim = uri, model_id, dim
+        self.uri, self.model_id, self.dim, self.wait = uri, model_id, dim, wait
+        # libpq's connect_timeout: whole seconds, at least 2
+        connect_timeout = max(2, math.ceil(wait))
         try:
-            with psycopg.connect(uri, autocommit=True, connect_timeout=10) as conn:
+            with psycopg.connect(
+                uri, autocommit=True, connect_timeout=max(10, connect_timeout)
+            ) as conn:
                 self._setup(conn)
         except psycopg.Error as exc:
             raise _unavailable(uri, exc) from exc
+        self._failed: BaseException | None = None  # the pool's last failed connect, if the last
         self.pool = ConnectionPool(
             uri,
+            connection_class=_recording(self),
             min_size=1,
             max_size=pool_size,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "connect_timeout": connect_timeout},
             configure=self._configure,
             open=False,
             name="rag-store",
+            timeout=wait,
+            # psycopg_pool retries a lost connection with a doubling delay for 5 minutes by
+            # default: after an outage the next attempt could be a minute away. Here it gives
+            # up after a second, and the next request that waits starts a new attempt at once.
+            reconnect_timeout=RETRY,
         )
         try:
-            self.pool.open(wait=True, timeout=30)
+            self.pool.open(wait=True, timeout=max(10, connect_timeout))
         except Exception as exc:  # PoolTimeout, or what a connection raised
             raise _unavailable(uri, exc) from exc
         atexit.register(self.close)
@@ -228,14 +270,65 @@ class PostgresStore(Store):
 
     @contextmanager
     def _conn(self) -> Iterator[Any]:
+        """A pooled connection, as `pool.connection()`; an outage is a `StoreUnavailableError`
+        after `wait` seconds at most (at once when the server hangs up mid-query)."""
+        import psycopg
+
+        conn = self._getconn()
+        try:
+            with conn:
+                yield conn
+        except psycopg.OperationalError as exc:
+            raise self._outage(exc) from exc
+        finally:
+            self.pool.putconn(conn)  # a broken one is replaced by the pool
+
+    def _getconn(self) -> Any:
+        """Wait up to `wait` s for a live connection. The wait is cut in slices of RETRY s: each
+        slice asks the pool again, which starts a new connection attempt when the last gave up.
+        A pooled connection whose socket has something to read while idle was closed by the
+        server (its goodbye, then EOF): it is checked with an empty query and, when broken,
+        handed back for the pool to replace, without psycopg_pool's one-second pause."""
         import psycopg
         from psycopg_pool import PoolTimeout
 
-        try:
-            with self.pool.connection(timeout=30) as conn:
-                yield conn
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise _unavailable(self.uri, exc) from exc
+        deadline = time.monotonic() + self.wait
+        broken: BaseException | None = None  # what a pooled connection said when checked
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._outage(self._failed or broken)
+            try:
+                conn = self.pool.getconn(timeout=min(left, RETRY))
+            except PoolTimeout:
+                continue
+            if not _suspect(conn):
+                return conn
+            try:
+                conn.execute("")
+                return conn
+            except psycopg.Error as exc:
+                broken = exc
+                self.pool.putconn(conn)
+
+    def _outage(self, exc: BaseException | None) -> StoreUnavailableError:
+        what = (
+            _what(exc)
+            if exc is not None
+            else f"gave no connection in {self.wait:g} s (all {self.pool.max_size} in use, or "
+            "connecting takes longer)"
+        )
+        return StoreUnavailableError(
+            f"the PostgreSQL store at {self.location} (RAG_STORE) {what}; check that the "
+            f"database runs and accepts connections (a request waits RAG_STORE_WAIT = "
+            f"{self.wait:g} s for one)"
+        )
+
+    def probe(self) -> None:
+        """One round trip (`SELECT 1`) through the pool: a `StoreUnavailableError` within `wait`
+        seconds when the database cannot serve."""
+        with self._conn() as conn:
+            conn.execute("SELECT 1")
 
     # ---- reading -------------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
@@ -349,6 +442,35 @@ class PostgresStore(Store):
     @contextmanager
     def writer(self) -> Iterator[Writer]:
         yield _PostgresWriter(self)
+
+
+def _suspect(conn: Any) -> bool:
+    """An idle connection with something to read: the server closed it (or is closing it)."""
+    if conn.closed or conn.broken:
+        return True
+    try:
+        return bool(select.select([conn.fileno()], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
+
+
+def _recording(store: PostgresStore) -> Any:
+    """A connection class that keeps the pool's last connect error on `store` (what a request
+    that waited in vain says), forgotten on the next success."""
+    import psycopg
+
+    class Recording(psycopg.Connection):
+        @classmethod
+        def connect(cls, conninfo: str = "", **kwargs: Any) -> Any:
+            try:
+                conn = super().connect(conninfo, **kwargs)
+            except psycopg.OperationalError as exc:
+                store._failed = exc
+                raise
+            store._failed = None
+            return conn
+
+    return Recording
 
 
 class _PostgresWriter(Writer):

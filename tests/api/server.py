@@ -49,15 +49,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_ready(url: str, proc: subprocess.Popen, log: Path, what: str) -> bool:
+def wait_ready(
+    url: str, proc: subprocess.Popen, log: Path, what: str, down_ok: bool = False
+) -> bool:
     """Poll `url` until it answers 200 (True) or 240 s pass (False); a process that exits
-    first is an error with its log."""
+    first is an error with its log. `down_ok`: a /readyz that says the server is loaded but a
+    shared engine (model server, database) is down counts as started too."""
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{what} exited with {proc.returncode}:\n{log.read_text()}")
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            r = httpx.get(url, timeout=5)
+            if r.status_code == 200:
+                return True
+            if down_ok and r.status_code == 503 and '"not ready: ' in r.text:
                 return True
         except httpx.TransportError:
             pass
@@ -65,7 +71,9 @@ def wait_ready(url: str, proc: subprocess.Popen, log: Path, what: str) -> bool:
     return False
 
 
-def start_server(home: Path, log: Path, port: int | None = None, **env: str) -> Server:
+def start_server(
+    home: Path, log: Path, port: int | None = None, down_ok: bool = False, **env: str
+) -> Server:
     port = port or _free_port()
     environ = {
         **os.environ,
@@ -82,7 +90,7 @@ def start_server(home: Path, log: Path, port: int | None = None, **env: str) -> 
             stderr=subprocess.STDOUT,
         )
     server = Server(f"http://127.0.0.1:{port}", home, proc, log)
-    if wait_ready(f"{server.url}/readyz", proc, log, "server"):
+    if wait_ready(f"{server.url}/readyz", proc, log, "server", down_ok):
         return server
     stop_server(server)
     raise RuntimeError(f"server not ready in time:\n{log.read_text()}")
