@@ -16,8 +16,10 @@ SMOKE_STAMP := $(VENV)/.smoke-$(LLAMA_KEY)
 CORPUS := corpus/afghanistan-counterterrorism-mei-2024.txt
 INDEX := .rag/index/CURRENT
 Q ?= Who leads ISKP?
+REPLICAS ?= 2
+STACK_PORT ?= 8080
 
-.PHONY: install rebuild-llama smoke models index ask chat test test-fast lint serve chromium screenshots eval eval-clapnq eval-squad eval-conversations eval-contradictions planted eval-planted calibrate bench clean help
+.PHONY: install rebuild-llama smoke models index ask chat test test-fast lint serve stack stack-down stack-status haproxy chromium screenshots eval eval-clapnq eval-squad eval-conversations eval-contradictions planted eval-planted calibrate bench clean help
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -70,13 +72,29 @@ chat: $(INDEX) $(SMOKE_STAMP) ## multi-turn questions in the terminal
 serve: $(INDEX) $(SMOKE_STAMP) ## the chat page and the API on http://127.0.0.1:8000 (HOST=, PORT=)
 	$(BIN)/rag serve --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
 
+# The scaled design on this machine (api/stack.py): PostgreSQL + pgvector on TCP, a model server,
+# REPLICAS × `rag serve` and HAProxy on 127.0.0.1:$(STACK_PORT), under supervisord; files, data
+# and logs in .stack/. MODEL=smollm2 for a quick try (default qwen1.5b).
+stack: $(SMOKE_STAMP) haproxy ## start the stack (REPLICAS=2 STACK_PORT=8080 MODEL=qwen1.5b); ready when it returns
+	$(BIN)/rag stack up --replicas $(REPLICAS) --port $(STACK_PORT) --model $(or $(MODEL),qwen1.5b)
+
+stack-down: ## stop everything `make stack` started (the data in .stack/ stays)
+	$(BIN)/rag stack down
+
+stack-status: ## the stack's processes, addresses and logs
+	$(BIN)/rag stack status
+
+haproxy: ## HAProxy for `make stack`; it and docker-compose (v1, compose.yaml's check) for the tests
+	@(command -v haproxy && command -v docker-compose) >/dev/null || \
+	  (apt-get update -q && apt-get install -y -q haproxy docker-compose)
+
 chromium: ## headless Chromium for the browser test
 	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 
-test: $(SMOKE_STAMP) chromium ## the whole test suite (real models, real files, a real browser)
+test: $(SMOKE_STAMP) chromium haproxy ## the whole test suite (real models, real files, a real browser)
 	$(BIN)/python -m pytest -q
 
-test-fast: $(SMOKE_STAMP) chromium ## tests without the 1.5B end-to-end tests
+test-fast: $(SMOKE_STAMP) chromium haproxy ## tests without the 1.5B end-to-end tests
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(BIN)/.installed ## ruff + mypy

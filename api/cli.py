@@ -385,7 +385,13 @@ def serve(
 ) -> None:
     """Serve the chat page and the HTTP API (OpenAI-compatible) on the default index and model.
 
-    Ctrl-C or SIGTERM stops it after the requests in flight, with exit code 0."""
+    Ctrl-C or SIGTERM stops it after the requests in flight, with exit code 0.
+
+    RAG_STORE=postgresql://user:pass@host:port/db: one PostgreSQL + pgvector index for replicas.
+
+    RAG_LLM_URL=http://host:port/v1: the answers come from an OpenAI-compatible model server.
+
+    `rag stack up` starts both, N replicas and a load balancer here (docs/scaling.md)."""
     with errors_to_exit():
         import uvicorn
 
@@ -455,6 +461,14 @@ def load_plugins() -> None:
             err.print(f"[yellow]warning:[/yellow] plugin {ep.name} not loaded: {exc}")
 
 
+def _add_stack() -> None:
+    """`rag stack up | down | status` (api/stack.py; its heavy imports are in its commands)."""
+    from api import stack
+
+    stack.register(app, Host(out, err, errors_to_exit, _settings))
+
+
+_add_stack()
 load_plugins()
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
 """A resident answerer: `rag ask` hands its question to a running `rag serve` for the same index
 and settings instead of loading the models itself.
 
-`rag serve` writes `<RAG_HOME>/serve.json` (mode 0600) while it runs:
+`rag serve` writes `<RAG_HOME>/serve-<port>.json` (mode 0600) while it runs, one file per port, so
+replicas on one machine sharing a RAG_HOME do not overwrite each other's:
     {"pid": 4242, "uid": 1000, "host": "127.0.0.1", "port": 8000, "fingerprint": "3f…"}
-The file is not trusted blindly. `find_server` returns an address only when the file belongs to
+It removes its file when it stops (Ctrl-C, SIGTERM). `find_server` reads every such file, newest
+first (and `serve.json`, the single file older versions wrote), and skips those that do not check
+out (a killed server's file stays behind and is ignored).
+A file is not trusted blindly. `find_server` returns an address only when the file belongs to
 this user and nobody else may write it, the process is alive, belongs to this user and is the
 one listening on that port (checked in /proc), and the fingerprint — a hash of every setting
 that changes an answer: index folder, answer model file (or RAG_LLM_URL and RAG_LLM_MODEL),
@@ -32,7 +36,7 @@ from typing import Any
 from rag.config import Settings
 from rag.errors import USER_ERRORS, RagError
 
-FILE = "serve.json"
+FILE = "serve.json"  # the one file of older versions: still read, no longer written
 ANSWER_FIELDS = (  # settings that change an answer (not speed, limits or the web server)
     "k",
     "context_sentences",
@@ -83,7 +87,7 @@ def announce(settings: Settings, host: str, port: int) -> Path | None:
     file cannot be written (the server runs anyway)."""
     if connect_host(host) is None:
         return None
-    path = settings.home / FILE
+    path = serve_file(settings.home, port)
     try:
         info = {
             "pid": os.getpid(),
@@ -106,6 +110,11 @@ def announce(settings: Settings, host: str, port: int) -> Path | None:
     return path
 
 
+def serve_file(home: Path, port: int) -> Path:
+    """The discovery file of the `rag serve` listening on `port`."""
+    return home / f"serve-{port}.json"
+
+
 def withdraw(path: Path | None) -> None:
     """Remove the discovery file if it is still this process's."""
     if path is None:
@@ -116,8 +125,29 @@ def withdraw(path: Path | None) -> None:
 
 
 def find_server(settings: Settings) -> tuple[str, int] | None:
-    """(host, port) of a live `rag serve` that answers exactly as this process would, or None."""
-    path = settings.home / FILE
+    """(host, port) of a live `rag serve` that answers exactly as this process would, or None.
+    Several may run (replicas on other ports): the most recently started one that checks out."""
+    try:
+        found = list(settings.home.glob("serve-*.json"))
+    except OSError:
+        return None
+    found.append(settings.home / FILE)
+    mine: list[str] = []  # this process's fingerprint, computed once if a file needs it
+    for path in sorted(found, key=_mtime, reverse=True):
+        if (address := _check(path, settings, mine)) is not None:
+            return address
+    return None
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _check(path: Path, settings: Settings, mine: list[str]) -> tuple[str, int] | None:
+    """The address in discovery file `path` if it checks out for `settings`, else None."""
     try:
         st = path.stat()
         if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
@@ -127,7 +157,10 @@ def find_server(settings: Settings) -> tuple[str, int] | None:
         host = connect_host(str(info["host"]))
         if host is None or os.stat(f"/proc/{pid}").st_uid != os.getuid():
             return None  # gone (FileNotFoundError is an OSError) or another user's
-        if not _listens(pid, port) or info.get("fingerprint") != fingerprint(settings):
+        if not _listens(pid, port):
+            return None
+        mine[:] = mine or [fingerprint(settings)]
+        if info.get("fingerprint") != mine[0]:
             return None
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -107,7 +107,7 @@ def _settings(server: Server) -> Settings:
 
 def test_the_discovery_file_is_checked(served: Server, tmp_path: Path):
     settings = _settings(served)
-    path = settings.home / resident.FILE
+    path = resident.serve_file(settings.home, int(served.url.rsplit(":", 1)[1]))
     good = json.loads(path.read_text())
     assert resident.find_server(settings) == ("127.0.0.1", good["port"])
     assert path.stat().st_mode & 0o777 == 0o600
@@ -188,13 +188,14 @@ def test_sigterm_stops_rag_serve_with_exit_0_and_removes_serve_json(tmp_path: Pa
     import signal
 
     srv = start_server(tmp_path / "home", tmp_path / "server.log")  # an empty index: no copy
+    path = resident.serve_file(srv.home, int(srv.url.rsplit(":", 1)[1]))
     try:
-        assert (srv.home / resident.FILE).is_file()
+        assert path.is_file()
         assert httpx.get(f"{srv.url}/healthz").status_code == 200
         srv.proc.send_signal(signal.SIGTERM)
         code = srv.proc.wait(timeout=60)
     finally:
         stop_server(srv)
     assert code == 0, srv.log.read_text()[-2000:]
-    assert not (srv.home / resident.FILE).exists()
+    assert not path.exists()
     assert "Finished server process" in srv.log.read_text()
