@@ -309,6 +309,8 @@ def write_configs(layout: Layout, state: dict[str, Any], gguf: Path, n_ctx: int)
                 str(threads),
                 "--verbose",
                 "False",
+                "--interrupt_requests",  # its default ends a reply early when another request
+                "False",  # comes, and N replicas send requests at once
             ),
             20,
             True,

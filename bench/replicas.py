@@ -72,7 +72,7 @@ def run(model: str, n_questions: int) -> dict[str, Any]:
     server = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(resolve_model(model)),
          "--host", "127.0.0.1", "--port", str(mport), "--n_ctx", "2048", "--n_threads", "2",
-         "--n_threads_batch", "2", "--verbose", "False"],
+         "--n_threads_batch", "2", "--verbose", "False", "--interrupt_requests", "False"],
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     results: dict[str, Any] = {"model": model, "questions": len(questions), "runs": {}}

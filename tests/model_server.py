@@ -21,12 +21,15 @@ class ModelServer:
 
 
 def start_model_server(
-    model: Path, log: Path, n_ctx: int = 2048, port: int | None = None
+    model: Path, log: Path, n_ctx: int = 2048, port: int | None = None, interrupt: bool = False
 ) -> ModelServer:
+    """`interrupt`: the server's own default, which ends a streaming reply early when another
+    request comes (rag_stack and compose turn it off, as every server shared by replicas must)."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx)]
     cmd += ["--n_threads", "2", "--n_threads_batch", "2", "--verbose", "False"]
+    cmd += ["--interrupt_requests", str(interrupt)]
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     server = ModelServer(f"http://127.0.0.1:{port}/v1", proc, log)

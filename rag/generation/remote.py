@@ -414,18 +414,27 @@ class OpenAIGenerator(Generator):
         yield from self._events(body, stats)
 
     def _events(self, body: dict[str, Any], stats: Generation) -> Iterator[str]:
+        finished = False  # a choice said why it ended (stop, length): the reply is whole
         try:
             for event in self._sse(body):
                 if (event.get("usage") or {}).get("completion_tokens"):
                     stats.completion_tokens = int(event["usage"]["completion_tokens"])
                 for choice in event.get("choices") or []:
                     text = (choice.get("delta") or {}).get("content")
+                    finished = finished or choice.get("finish_reason") is not None
                     if text is not None and choice.get("finish_reason") is None:
                         stats.completion_tokens += 1
                     if text:
                         yield text
         except _HTTPError as exc:
             raise self._failure(exc) from None
+        if not finished:  # [DONE] before a finish reason: cut short, not a short answer
+            raise ModelServerError(
+                f"the model server at {self.url} (RAG_LLM_URL) ended the reply without saying "
+                "why (no finish_reason): it was cut short. llama-cpp-python's server does this "
+                "when another request arrives unless it runs with --interrupt_requests False, "
+                "which a server shared by several replicas or users needs"
+            )
 
     def _sse(self, body: dict[str, Any]) -> PyGenerator[dict[str, Any], None, None]:
         """The events of a streamed chat completion; `_HTTPError` when the server refuses it."""

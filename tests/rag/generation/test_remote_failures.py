@@ -86,3 +86,37 @@ def test_a_silent_server_fails_the_probe_after_its_short_timeout(silent):
     took = time.monotonic() - t0
     assert took < 60  # PROBE_TIMEOUT, not the 600 s a reply may take
     assert f"sent nothing for {remote.PROBE_TIMEOUT:g} s (timed out)" in str(err.value)
+
+
+def test_a_reply_cut_short_by_another_request_is_an_error_not_a_short_answer(tmp_path):
+    """llama-cpp-python's server, by default (`interrupt_requests`), ends a streaming reply with
+    [DONE] as soon as another request waits for the model: the reply looked whole and short (the
+    stack's replicas then declined most questions). A stream that ends without a finish reason
+    is an error that says so; a server started with `--interrupt_requests False` (as `rag stack`
+    and compose start it) lets both replies finish."""
+    from rag.generation.models import resolve_model
+    from tests.model_server import start_model_server, stop_model_server
+
+    long = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
+    short = [{"role": "user", "content": "Say hello."}]
+    for interrupt in (True, False):
+        server = start_model_server(
+            resolve_model("smollm2"), tmp_path / f"llm-{interrupt}.log", interrupt=interrupt
+        )
+        try:
+            first = OpenAIGenerator(server.url, timeout=120)
+            tokens = first.stream(long, max_tokens=200)
+            got = [next(tokens)]  # the first reply is being written …
+            second = OpenAIGenerator(server.url, timeout=120)
+            other = threading.Thread(target=lambda g=second: list(g.stream(short, 8)))
+            other.start()  # … when a second request comes
+            time.sleep(0.5)
+            if interrupt:
+                with pytest.raises(ModelServerError, match="interrupt_requests False"):
+                    got += list(tokens)
+            else:
+                got += list(tokens)
+                assert len("".join(got)) > 200  # the whole story, not a few words
+            other.join(timeout=120)
+        finally:
+            stop_model_server(server)
