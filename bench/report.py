@@ -365,6 +365,32 @@ def _store_start(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def _stack(r: dict[str, Any]) -> list[str]:
+    kinds = ["model server", "replicas", "postgres", "load balancer"]
+    return [
+        f"**The stack** (`make stack`: Postgres + pgvector, one model server ({r['model']}), "
+        f"N replicas, HAProxy): {r['questions']} questions sent at once through the load "
+        "balancer; CPU seconds per answer by kind of process",
+        "",
+        *_table(
+            ["replicas", "answers/min", "p50 (s)", "max (s)", "cited", *kinds, "ready (s)", "load"],
+            [
+                [
+                    x["replicas"],
+                    x["answers_per_min"],
+                    x["latency_p50_s"],
+                    x["latency_max_s"],
+                    f"{x['cited']}/{r['questions']}",
+                    *[x["cpu_s_per_answer"].get(k, "") for k in kinds],
+                    x["ready_s"],
+                    x["load_avg"],
+                ]
+                for x in r["runs"]
+            ],
+        ),
+    ]
+
+
 def markdown(docs: dict[str, dict[str, Any]]) -> str:
     lines = ["### Results", "", *_machine(docs)]
     render = {
@@ -377,6 +403,7 @@ def markdown(docs: dict[str, dict[str, Any]]) -> str:
         "llama": _llama,
         "pgvector": _pgvector,
         "store-start": _store_start,
+        "stack": _stack,
     }
     for name, fn in render.items():
         if name in docs:

@@ -1,7 +1,8 @@
 """Run the benchmarks and write bench/results/<name>.json, bench/results/report.md and the
 results table in docs/performance.md (between its bench markers).
 
-    python -m bench.run [--only latency,overhead,ingest,index,cold,cli,llama,pgvector,store-start]
+    python -m bench.run [--only latency,overhead,ingest,index,cold,cli,llama,pgvector,
+                                store-start,stack]
                         [--limit N] [--pg-sizes 100000] [--start-sizes 100000]
                         [--sizes 100000,1000000] [--specs flat,hnsw,ivfsq8,ivfpq]
                         [--overhead-n 16] [--ingest-mb 5] [--cold-runs 3]
@@ -37,6 +38,7 @@ NAMES = (
     "llama",
     "pgvector",
     "store-start",
+    "stack",
 )
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "performance.md"
@@ -66,6 +68,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--cli-root", type=Path, default=ROOT, help="checkout whose `rag` the cli bench runs"
     )
+    ap.add_argument("--stack-replicas", default="1,2,4", help="replica counts, stack bench")
+    ap.add_argument("--stack-model", default="qwen1.5b", help="the model server's model")
+    ap.add_argument("--stack-questions", type=int, default=8, help="questions sent at once")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--no-doc", action="store_true", help="do not update docs/performance.md")
     args = ap.parse_args(argv)
@@ -106,6 +111,11 @@ def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         from bench import pgvector_scale
 
         return pgvector_scale.run(_ints(args.pg_sizes), log=_log, fusion_chunks=args.pg_fusion)
+    if name == "stack":
+        from bench import stack
+
+        counts = tuple(_ints(args.stack_replicas))
+        return stack.run(args.stack_model, counts, n_questions=args.stack_questions, log=_log)
     if name == "store-start":
         from bench import store_start
 
