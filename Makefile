@@ -122,10 +122,7 @@ eval-contradictions: $(SMOKE_STAMP) ## two passages disagree: both sides shown o
 planted: $(BIN)/.installed ## refit the planted-instruction classifier (rag/ingest/planted.npz) on the fit halves, ~30 s
 	$(BIN)/python -m eval.planted fit
 
-eval-eval-contradictions: $(SMOKE_STAMP) ## two passages disagree: both sides shown or declined? report half (36 questions, ~3 min) -> eval/runs/contradictions-report
-	$(BIN)/python -m eval.contradictions --split report --out eval/runs/contradictions-report
-
-planted: $(BIN)/.installed ## the classifier and the rules on both halves (precision, recall, seed essay) -> eval/runs/planted.json
+eval-planted: $(BIN)/.installed ## the classifier and the rules on both halves (precision, recall, seed essay) -> eval/runs/planted.json
 	mkdir -p eval/runs && $(BIN)/python -m eval.planted report > eval/runs/planted.json
 
 calibrate: $(BIN)/.installed ## fit rag/calibrations/$(MODEL).json (MODEL=qwen1.5b: stored replies, no model; another: records them first, ~25 min for qwen0.5b; MODEL=server: RAG_LLM_URL)
