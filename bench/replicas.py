@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from bench.common import cpu_seconds
 from rag.config import DEFAULT_CORPUS
 from rag.generation.models import resolve_model
 
@@ -35,12 +36,6 @@ def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process (from /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _wait(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
@@ -95,7 +90,10 @@ def run(model: str, n_questions: int) -> dict[str, Any]:
                     _wait(f"http://127.0.0.1:{p}/readyz", r, "replica")
                 httpx.post(f"http://127.0.0.1:{ports[0]}/ask", json={"question": "warm up?"},
                            timeout=300)  # fmt: skip
-                cpu0 = {"model": _cpu_s(server.pid), "replicas": sum(_cpu_s(r.pid) for r in reps)}
+                cpu0 = {
+                    "model": cpu_seconds(server.pid),
+                    "replicas": sum(cpu_seconds(r.pid) for r in reps),
+                }
 
                 def ask(i: int, ports: list[int] = ports) -> float:
                     t = time.perf_counter()
@@ -108,8 +106,8 @@ def run(model: str, n_questions: int) -> dict[str, Any]:
                     latencies = sorted(pool.map(ask, range(len(questions))))
                 wall = time.perf_counter() - t0
                 cpu = {
-                    "model": _cpu_s(server.pid) - cpu0["model"],
-                    "replicas": sum(_cpu_s(r.pid) for r in reps) - cpu0["replicas"],
+                    "model": cpu_seconds(server.pid) - cpu0["model"],
+                    "replicas": sum(cpu_seconds(r.pid) for r in reps) - cpu0["replicas"],
                 }
                 results["runs"][f"{n} replica(s)"] = {
                     "wall_s": round(wall, 2),

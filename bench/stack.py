@@ -25,17 +25,10 @@ from typing import Any
 
 import httpx
 
+from bench.common import cpu_seconds
+
 SEED = Path(__file__).resolve().parent.parent / "eval" / "questions" / "seed.jsonl"
 KINDS = {"postgres": "postgres", "llm": "model server", "haproxy": "load balancer"}
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process and its waited-for children (from /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
 
 
 def _stack(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -51,7 +44,7 @@ def _cpu_by_kind(root: Path) -> dict[str, float]:
     for name, proc in info["processes"].items():
         pid = int(proc["pid"])
         kind = KINDS.get(name, "replicas")
-        total = _cpu_s(pid) + sum(_cpu_s(d) for d in stack.descendants(pid))
+        total = sum(cpu_seconds(p, children=True) for p in [pid, *stack.descendants(pid)])
         out[kind] = out.get(kind, 0.0) + total
     return out
 

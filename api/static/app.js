@@ -8,6 +8,7 @@ const form = $("form"), question = $("question"), keyBox = $("key"), turnsEl = $
 const STORE = "rag-chats-v1";
 // raw HTML off: a model's or a document's "<b>" stays text; links are checked (no javascript:)
 const md = window.markdownit ? window.markdownit({ html: false, linkify: false, typographer: false }) : null;
+const BUSY = "An answer is still being written: wait for it, or press Stop (Escape) first.";
 let maxUpload = 0;  // the server's upload limit in bytes (from /documents/overview; 0: unknown)
 const STAGES = {
   waiting: (s) => `Waiting for the model: ${s.ahead || 1} question(s) ahead…`,
@@ -246,7 +247,7 @@ function renderTurn(c, turn, live = false) {
 
 // The question becomes a box to change; sending it replaces this turn and every later one.
 function editTurn(c, turn, user) {
-  if (running) { hint("An answer is still being written: wait for it, or press Stop (Escape) first."); return; }
+  if (running) { hint(BUSY); return; }
   const area = el("textarea", "edit-box");
   area.value = turn.q;
   area.rows = Math.min(8, turn.q.split("\n").length + 1);
@@ -456,12 +457,17 @@ function actions(c, turn, box) {
   box.append(row);
 }
 
+// What an answer's box shows below its text (sources, passage, actions, status lines).
+function clearBox(box) {
+  for (const old of box.querySelectorAll(".sources, .passage, .actions, .status, .searched")) old.remove();
+}
+
 // The verified answer (Markdown), with each [n] a button that opens the cited passage.
 function showAnswer(c, turn, box) {
   const final = turn.final;
   box.className = "msg assistant" + (final.declined ? " declined" : "");
   box.querySelector(".stage").textContent = "";
-  for (const old of box.querySelectorAll(".sources, .passage, .actions, .status, .searched")) old.remove();
+  clearBox(box);
   const answer = box.querySelector(".answer");
   answer.setAttribute("aria-busy", "false");
   const byN = new Map(final.citations.map((ci) => [ci.n, ci]));
@@ -529,7 +535,7 @@ function statusText(final, seconds) {
 function showProblem(c, turn, box, message, kind = "error") {
   box.className = `msg assistant ${kind}`;
   box.querySelector(".stage").textContent = "";
-  for (const old of box.querySelectorAll(".sources, .passage, .actions, .status, .searched")) old.remove();
+  clearBox(box);
   const answer = box.querySelector(".answer");
   answer.classList.remove("md");
   answer.textContent = message;
@@ -587,7 +593,7 @@ async function run(c, turn, box) {
   versionsOf(turn);  // the answer shown so far stays a version
   delete turn.final; delete turn.error; delete turn.stopped; delete turn.searched; delete turn.seconds;
   box.className = "msg assistant streaming";
-  for (const old of box.querySelectorAll(".sources, .passage, .actions, .status, .searched")) old.remove();
+  clearBox(box);
   box.dataset.tokens = "0";
   box.dataset.stages = "";
   const answer = box.querySelector(".answer");
@@ -666,7 +672,7 @@ function stop(why = "stop") {
 
 function ask(q) {
   if (running) {
-    hint("An answer is still being written: wait for it, or press Stop (Escape) first.");
+    hint(BUSY);
     return false;
   }
   let c = chat();
